@@ -1,0 +1,123 @@
+#pragma once
+// A single-threaded epoll event loop: fd readiness, timers, deferred work and
+// thread-safe wake-ups. One loop per thread; everything registered on a loop
+// is used only from that loop's thread, except post() and stop().
+//
+// Dispatch order in one iteration: epoll_wait -> I/O handlers -> expired timers
+// -> deferred callbacks (defer()) -> posted callbacks (post()). Objects closed
+// during dispatch are destroyed in the deferred phase, so a handler may close
+// itself (or a peer) while events for it are still pending: the loop skips
+// events for fds removed in the same iteration.
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "upshift/base/unique_function.hpp"
+
+namespace upshift::net {
+
+using clock = std::chrono::steady_clock;
+
+/// Receives readiness for one fd. Flags are the epoll bits.
+class io_handler {
+public:
+    virtual ~io_handler() = default;
+    /// `events` is a mask of loop::readable | loop::writable | loop::hangup | loop::error.
+    virtual void on_io(std::uint32_t events) = 0;
+};
+
+class timer;
+
+class loop {
+public:
+    static constexpr std::uint32_t readable = 0x001;  // EPOLLIN
+    static constexpr std::uint32_t writable = 0x004;  // EPOLLOUT
+    static constexpr std::uint32_t error = 0x008;     // EPOLLERR
+    static constexpr std::uint32_t hangup = 0x010;    // EPOLLHUP
+    static constexpr std::uint32_t rdhangup = 0x2000; // EPOLLRDHUP
+
+    loop();
+    ~loop();
+    loop(loop const&) = delete;
+    loop& operator=(loop const&) = delete;
+
+    /// Runs until stop() is called. Returns after the iteration that saw the stop.
+    void run();
+    /// Runs one iteration, waiting at most `max_wait` (for tests).
+    void run_once(std::chrono::milliseconds max_wait);
+    /// Thread-safe and async-signal-safe: makes run() return.
+    void stop() noexcept;
+    bool stopped() const noexcept;
+
+    /// Thread-safe: runs fn on the loop thread soon.
+    void post(unique_function<void()> fn);
+    /// Loop thread only: runs fn after the current dispatch phase.
+    void defer(unique_function<void()> fn);
+
+    /// Loop thread only. Level-triggered interest in `events` (readable/writable).
+    void add(int fd, io_handler* h, std::uint32_t events);
+    void modify(int fd, io_handler* h, std::uint32_t events);
+    /// Also invalidates events already returned for fd in this iteration.
+    void remove(int fd);
+
+    /// Time of the current iteration (cheap; refreshed once per wake-up).
+    clock::time_point now() const noexcept { return now_; }
+    /// Wall-clock seconds, cached per iteration (for Date headers).
+    long long unix_now() const noexcept { return unix_now_; }
+
+    std::size_t active_timers() const noexcept { return heap_.size(); }
+
+private:
+    friend class timer;
+    void schedule(timer* t);
+    void unschedule(timer* t);
+    void fire_timers();
+    void run_deferred();
+    void refresh_time() noexcept;
+    int next_timeout_ms(std::chrono::milliseconds cap) const;
+
+    int epfd_ = -1;
+    int wakefd_ = -1;
+    clock::time_point now_{};
+    long long unix_now_ = 0;
+    std::vector<timer*> heap_;  // min-heap on deadline; timer::index_ is its slot
+    std::uint64_t timer_seq_ = 0;
+    std::vector<unique_function<void()>> deferred_;
+    std::mutex posted_mu_;
+    std::vector<unique_function<void()>> posted_;
+    std::vector<int> removed_in_dispatch_;
+    bool dispatching_ = false;
+    struct stop_flag;
+    std::unique_ptr<stop_flag> stop_;
+};
+
+/// A one-shot timer owned by the user; re-arm with start(). Destroying or
+/// cancelling it removes it from the loop. Loop thread only.
+class timer {
+public:
+    explicit timer(loop& l) noexcept : loop_(&l) {}
+    ~timer() { cancel(); }
+    timer(timer const&) = delete;
+    timer& operator=(timer const&) = delete;
+
+    /// (Re)arms: fn runs once after `after`. Replaces any pending callback.
+    void start(std::chrono::milliseconds after, unique_function<void()> fn);
+    /// Re-arms with the existing callback (cheap; used for sliding timeouts).
+    void restart(std::chrono::milliseconds after);
+    void cancel() noexcept;
+    bool active() const noexcept { return index_ != npos; }
+    clock::time_point deadline() const noexcept { return deadline_; }
+
+private:
+    friend class loop;
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    loop* loop_;
+    clock::time_point deadline_{};
+    std::uint64_t seq_ = 0;  // tie-break: equal deadlines fire in start order
+    std::size_t index_ = npos;
+    unique_function<void()> fn_;
+};
+
+} // namespace upshift::net

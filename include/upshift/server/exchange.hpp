@@ -1,0 +1,94 @@
+#pragma once
+// One request and its response, as the application sees it. The HTTP/1
+// connection implements it today; HTTP/2 streams (issue 5) will too, so
+// handlers never depend on the wire version.
+//
+// Lifetime: the exchange lives until its final response is complete or the
+// connection is lost (then on_abort runs and the reference must no longer be
+// used). Every member runs on the connection's loop thread; to answer from
+// another thread, post() to loop().
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "upshift/base/unique_function.hpp"
+#include "upshift/http1/fields.hpp"
+#include "upshift/http1/message.hpp"
+#include "upshift/http1/status.hpp"
+
+namespace upshift::net { class loop; }
+
+namespace upshift::server {
+
+/// Streams a response body: write() as data is produced, finish() at the end.
+class response_writer {
+public:
+    virtual ~response_writer() = default;
+    /// Queues data. Returns false when more than options::send_high_water bytes
+    /// are queued: stop producing and wait for on_drain.
+    virtual bool write(std::string_view data) = 0;
+    /// Called once the queued bytes fall below the low-water mark.
+    virtual void on_drain(unique_function<void()> fn) = 0;
+    /// Bytes queued and not yet written to the socket.
+    virtual std::size_t buffered_amount() const noexcept = 0;
+    /// Ends the body; trailers are sent only with chunked framing.
+    virtual void finish(http1::fields const& trailers = {}) = 0;
+};
+
+/// Receives the request body in pieces (views valid only during the call).
+struct body_reader {
+    unique_function<void(std::string_view piece)> on_data;
+    /// Called once: ec empty at the end of the body, or the error (too large,
+    /// malformed framing, timeout, connection lost).
+    unique_function<void(std::error_code ec)> on_end;
+};
+
+class exchange {
+public:
+    virtual ~exchange() = default;
+
+    virtual http1::request_head const& request() const noexcept = 0;
+    /// Peer address "ip:port".
+    virtual std::string_view remote() const noexcept = 0;
+    virtual net::loop& loop() noexcept = 0;
+
+    // --- request body --------------------------------------------------
+    /// True if the request has a body (Content-Length > 0 or chunked).
+    virtual bool has_body() const noexcept = 0;
+    /// Starts delivering the body. Sends an owed "100 Continue" first (RFC 9110 §10.1.1).
+    virtual void read_body(body_reader reader) = 0;
+    /// Convenience: collects the whole body (up to `max` bytes, else on_end gets body_too_large).
+    virtual void read_body_all(std::size_t max, unique_function<void(std::error_code, std::string)> done) = 0;
+    /// Backpressure: stop / resume delivering body pieces.
+    virtual void pause_body() noexcept = 0;
+    virtual void resume_body() = 0;
+
+    // --- interim responses (RFC 9110 §15.2) -----------------------------
+    /// Sends a 1xx (not 101) before the final response and flushes it at once.
+    /// Never sent to HTTP/1.0 clients (RFC 9110 §15.2). Errors: see server::error.
+    virtual std::error_code send_interim(http1::status s, http1::fields const& f = {}) = 0;
+
+    // --- final response --------------------------------------------------
+    /// Sends a complete response. Content-Length is set from body; for HEAD the
+    /// body is not sent. Date and Server are added unless present.
+    virtual void respond(http1::status s, http1::fields headers = {}, std::string body = {}) = 0;
+    /// Starts a streamed response: with a known length it is sent with
+    /// Content-Length, otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
+    virtual response_writer& start_response(http1::status s, http1::fields headers = {},
+                                            std::optional<std::uint64_t> content_length = {}) = 0;
+    /// True once a final response has started.
+    virtual bool responded() const noexcept = 0;
+
+    /// Ask that the connection close after this response (adds Connection: close).
+    virtual void close_after_response() noexcept = 0;
+    /// Called if the connection is lost before the final response completes.
+    virtual void on_abort(unique_function<void()> fn) = 0;
+};
+
+/// The application's entry point: called on the loop thread when a request
+/// head is complete (the body is not read yet).
+using handler = std::function<void(exchange&)>;
+
+} // namespace upshift::server

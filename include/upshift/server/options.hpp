@@ -1,0 +1,46 @@
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+
+#include "upshift/http1/limits.hpp"
+#include "upshift/net/socket.hpp"
+
+namespace upshift::server {
+
+/// One line of the access log, handed to options::access_log after each response.
+struct access_entry {
+    std::string_view remote;     ///< peer address "ip:port"
+    std::string_view method;
+    std::string_view target;
+    int version_minor = 1;
+    unsigned status = 0;
+    std::uint64_t body_bytes = 0;  ///< response body bytes sent
+    std::chrono::microseconds duration{0};
+};
+
+struct options {
+    net::endpoint listen{"127.0.0.1", 8080};
+    unsigned threads = 1;               ///< event loops, each with its own SO_REUSEPORT listener
+    http1::limits limits;               ///< parser limits (414/431/413/...)
+
+    std::chrono::milliseconds header_timeout{10'000};  ///< whole request head must arrive within -> 408 + close
+    std::chrono::milliseconds idle_timeout{60'000};    ///< keep-alive connection with no request -> close
+    std::chrono::milliseconds body_timeout{30'000};    ///< no body progress for this long -> close
+    std::chrono::milliseconds write_timeout{30'000};   ///< no write progress for this long -> close
+    std::chrono::milliseconds shutdown_grace{10'000};  ///< graceful stop: in-flight work gets this long
+
+    std::size_t read_buffer_size = 16 * 1024;   ///< bytes read per read() call
+    std::size_t send_high_water = 1 << 20;      ///< streamed response: write() returns false above this
+    std::size_t max_pipelined_bytes = 1 << 20;  ///< unprocessed pipelined input held before we stop reading
+    std::size_t max_connections = 100'000;      ///< per loop; beyond it new connections are closed at once
+
+    std::string server_header = "upshift";      ///< "" to omit
+    bool date_header = true;
+
+    /// Called on the loop thread after each response; empty = no access log.
+    std::function<void(access_entry const&)> access_log;
+};
+
+} // namespace upshift::server

@@ -1,0 +1,1 @@
+// placeholder until the module's sources land; delete when adding real files
