@@ -38,9 +38,12 @@ enum class error {
     // framing
     bad_content_length,        ///< not 1*DIGIT, or overflows (RFC 9110 §8.6, RFC 9112 §6.3)
     multiple_content_length,   ///< repeated or list-valued Content-Length with differing values
+                               ///< (identical values, "5, 5" or two lines of 5, are accepted: RFC 9110 §8.6)
     content_length_with_transfer_encoding, ///< both present: smuggling shape (RFC 9112 §6.3 item 3)
-    bad_transfer_encoding,     ///< malformed Transfer-Encoding list
-    unsupported_transfer_encoding, ///< coding other than chunked, or chunked not final -> 501 (RFC 9112 §6.1, §6.3)
+    bad_transfer_encoding,     ///< malformed Transfer-Encoding list, or (request) chunked not final:
+                               ///< RFC 9112 §6.3 item 4 says MUST 400 for that, so it is not 501
+    unsupported_transfer_encoding, ///< a coding other than chunked before the final chunked, chunked
+                                   ///< twice, or (response) anything but a single chunked -> 501 (RFC 9112 §6.1)
     transfer_encoding_in_http10,   ///< Transfer-Encoding in an HTTP/1.0 message (RFC 9112 §6.1)
     body_too_large,            ///< declared or decoded body exceeds limits::max_body_bytes -> 413
 

@@ -10,10 +10,12 @@
 // The parser remembers how far it has scanned, so feeding a head one byte at a
 // time costs O(n) overall, not O(n^2). It never reads past the given input.
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 #include <system_error>
 #include <vector>
 
+#include "upshift/http1/detail/head_state.hpp"
 #include "upshift/http1/error.hpp"
 #include "upshift/http1/limits.hpp"
 #include "upshift/http1/message.hpp"
@@ -43,11 +45,30 @@ public:
 
     limits const& get_limits() const noexcept { return limits_; }
 
+    /// Longest method accepted; a longer token fails with error::method_too_long (501).
+    static constexpr std::size_t max_method_length = 32;
+
 private:
+    enum class phase : std::uint8_t { skip_empty, skip_lf, method, target, version, line_cr, line_lf, fields, done, failed };
+
+    parse_result fail(std::error_code ec) noexcept;
+    std::size_t window(std::size_t n, error& err) const noexcept;
+    std::error_code finish(std::string_view input) noexcept;
+
     limits limits_;
     request_head head_;
     std::vector<field> fields_;
-    std::size_t scanned_ = 0;  ///< bytes already known not to contain the end of the head
+    std::vector<detail::raw_field> raw_;
+    detail::field_cursor cursor_;
+    detail::field_facts facts_;
+    std::error_code error_;            ///< sticky after a failure
+    std::size_t scanned_ = 0;          ///< every byte before this offset has been validated
+    std::size_t line_start_ = 0;       ///< offsets of the request-line parts in the input
+    std::size_t method_end_ = 0;
+    std::size_t target_start_ = 0;
+    std::size_t target_end_ = 0;
+    std::size_t version_start_ = 0;
+    phase phase_ = phase::skip_empty;
 };
 
 } // namespace upshift::http1

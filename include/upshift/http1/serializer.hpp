@@ -17,10 +17,12 @@ namespace upshift::http1 {
 /// True if name is a token and value has no CR, LF or NUL (RFC 9110 §5.5).
 bool is_safe_field(std::string_view name, std::string_view value) noexcept;
 
-/// "HTTP/1.1 <code> <reason>\r\n"
+/// "HTTP/1.1 <code> <reason>\r\n". An empty reason, or one with CR, LF or another
+/// CTL, is replaced by reason_phrase(code); a code outside 100..999 is written as 500.
 void write_status_line(byte_buffer& out, unsigned code, std::string_view reason = {});
-/// "<method> <target> HTTP/1.1\r\n"
-void write_request_line(byte_buffer& out, std::string_view method, std::string_view target);
+/// "<method> <target> HTTP/1.1\r\n"; returns false (and writes nothing) when the
+/// method is not a token or the target is empty or has whitespace, CTL or non-ASCII.
+bool write_request_line(byte_buffer& out, std::string_view method, std::string_view target);
 /// "<name>: <value>\r\n"; returns false (and writes nothing) for an unsafe field.
 bool write_field(byte_buffer& out, std::string_view name, std::string_view value);
 /// Writes every safe field of `f`; returns false if any was dropped.
