@@ -8,6 +8,7 @@
 // used). Every member runs on the connection's loop thread; to answer from
 // another thread, post() to loop().
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

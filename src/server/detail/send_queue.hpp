@@ -1,0 +1,41 @@
+#pragma once
+// Bytes waiting to be written to a socket, in order. Small writes are copied
+// and coalesced into one piece; large bodies are moved in whole, so a response
+// goes out as one writev of [head, body] without copying the body.
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <sys/uio.h>
+#include <vector>
+
+namespace upshift::server::detail {
+
+class send_queue {
+public:
+    /// Bodies at least this large are moved in rather than copied.
+    static constexpr std::size_t move_threshold = 16 * 1024;
+
+    void append(std::string_view bytes);
+    void append(std::string&& bytes);
+    /// Fills up to `max` iovecs from the front; returns how many.
+    int fill(iovec* iov, int max) const noexcept;
+    void consume(std::size_t n) noexcept;
+    std::size_t size() const noexcept { return bytes_; }
+    bool empty() const noexcept { return bytes_ == 0; }
+    void clear() noexcept;
+    /// Frees memory when empty (idle connections stay small).
+    void shrink() noexcept;
+
+private:
+    struct piece {
+        std::string data;
+        std::size_t offset = 0;
+        bool coalescing = false;  // small writes may be appended to it
+    };
+    std::vector<piece> pieces_;
+    std::size_t head_ = 0;  // index of the first live piece
+    std::size_t bytes_ = 0;
+    std::string spare_;     // recycled coalescing buffer, keeps its capacity
+};
+
+} // namespace upshift::server::detail

@@ -1,0 +1,68 @@
+#include "server/detail/worker.hpp"
+
+#include "server/detail/connection.hpp"
+#include "upshift/net/listener.hpp"
+#include "upshift/net/stream.hpp"
+
+namespace upshift::server::detail {
+
+worker::worker(options const& opts, handler const& h, std::atomic<std::size_t>& total_connections)
+    : opts_(opts), handler_(h), total_(total_connections) {}
+
+worker::~worker() {
+    // Close whatever is left and let the loop free it.
+    while (head_) head_->close_now();
+    acceptor_.reset();
+    loop_.run_once(std::chrono::milliseconds(0));
+}
+
+void worker::attach_listener(net::fd listener) {
+    acceptor_ = std::make_unique<net::acceptor>(
+        loop_, std::move(listener),
+        [this](net::fd s, net::endpoint const& peer) { on_accept(std::move(s), peer.to_string()); });
+}
+
+void worker::on_accept(net::fd s, std::string remote) {
+    if (count_ >= opts_.max_connections || shutting_down_) return;  // fd closes here
+    auto* c = new connection(*this, std::make_unique<net::tcp_stream>(std::move(s)), std::move(remote));
+    c->next = head_;
+    if (head_) head_->prev = c;
+    head_ = c;
+    ++count_;
+    total_.fetch_add(1, std::memory_order_relaxed);
+    c->start();
+}
+
+void worker::release(connection* c) noexcept {
+    if (c->prev) c->prev->next = c->next;
+    else head_ = c->next;
+    if (c->next) c->next->prev = c->prev;
+    c->prev = c->next = nullptr;
+    --count_;
+    total_.fetch_sub(1, std::memory_order_relaxed);
+    // Freed after the dispatch phase: events for it may still be pending.
+    loop_.defer([c] { delete c; });
+}
+
+void worker::run() {
+    loop_.run();
+    drain();
+}
+
+void worker::drain() {
+    // Graceful stop: no new connections; idle ones close now, busy ones after
+    // their current response, all within shutdown_grace.
+    shutting_down_ = true;
+    if (acceptor_) acceptor_->close();
+    for (auto* c = head_; c;) {
+        auto* next = c->next;
+        c->shutdown_gracefully();
+        c = next;
+    }
+    auto const deadline = net::clock::now() + opts_.shutdown_grace;
+    while (head_ && net::clock::now() < deadline) loop_.run_once(std::chrono::milliseconds(50));
+    while (head_) head_->close_now();
+    loop_.run_once(std::chrono::milliseconds(0));
+}
+
+} // namespace upshift::server::detail

@@ -1,0 +1,60 @@
+#pragma once
+// One event loop with its own SO_REUSEPORT listener and the connections it
+// accepted. Everything here runs on the worker's thread, except request_stop().
+#include <atomic>
+#include <cstddef>
+#include <memory>
+
+#include "server/detail/date_cache.hpp"
+#include "upshift/base/byte_buffer.hpp"
+#include "upshift/net/loop.hpp"
+#include "upshift/net/socket.hpp"
+#include "upshift/server/exchange.hpp"
+#include "upshift/server/options.hpp"
+
+namespace upshift::net { class acceptor; }
+
+namespace upshift::server::detail {
+
+class connection;
+
+class worker {
+public:
+    worker(options const& opts, handler const& h, std::atomic<std::size_t>& total_connections);
+    ~worker();
+
+    /// Takes ownership of a bound listening socket.
+    void attach_listener(net::fd listener);
+    /// Runs until a stop is requested and the graceful drain is over.
+    void run();
+    /// Async-signal-safe.
+    void request_stop() noexcept { loop_.stop(); }
+
+    net::loop& loop() noexcept { return loop_; }
+    options const& opts() const noexcept { return opts_; }
+    handler const& app() const noexcept { return handler_; }
+    std::string_view date() noexcept { return dates_.get(loop_.unix_now()); }
+    bool shutting_down() const noexcept { return shutting_down_; }
+    /// Scratch space for serialising heads (one loop thread, so one buffer).
+    byte_buffer& scratch() noexcept { return scratch_; }
+
+    /// Called by a connection once it is closed; frees it after the dispatch phase.
+    void release(connection* c) noexcept;
+
+private:
+    void on_accept(net::fd s, std::string remote);
+    void drain();
+
+    options const& opts_;
+    handler const& handler_;
+    std::atomic<std::size_t>& total_;
+    net::loop loop_;
+    std::unique_ptr<net::acceptor> acceptor_;
+    date_cache dates_;
+    byte_buffer scratch_{4096};
+    connection* head_ = nullptr;  // intrusive list of open connections
+    std::size_t count_ = 0;
+    bool shutting_down_ = false;
+};
+
+} // namespace upshift::server::detail

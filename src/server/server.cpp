@@ -1,0 +1,69 @@
+#include "upshift/server/server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include "server/detail/worker.hpp"
+
+namespace upshift::server {
+
+struct server::impl {
+    options opts;
+    handler app;
+    std::atomic<std::size_t> connections{0};
+    std::vector<std::unique_ptr<detail::worker>> workers;
+    std::uint16_t port = 0;
+};
+
+server::server(options opts, handler h) : impl_(std::make_unique<impl>()) {
+    impl_->opts = std::move(opts);
+    if (impl_->opts.threads == 0) impl_->opts.threads = 1;
+    impl_->app = std::move(h);
+}
+
+server::~server() = default;
+
+std::error_code server::listen() {
+    if (!impl_->workers.empty()) return {};
+    auto ep = impl_->opts.listen;
+    net::listen_options lo;
+    // One listener per loop on the same port; the kernel spreads connections.
+    lo.reuse_port = impl_->opts.threads > 1;
+    std::vector<std::unique_ptr<detail::worker>> workers;
+    for (unsigned i = 0; i < impl_->opts.threads; ++i) {
+        std::error_code ec;
+        net::endpoint bound;
+        auto l = net::listen_tcp(ep, lo, ec, &bound);
+        if (ec) return ec;
+        ep.port = bound.port;  // port 0: the others join the port the first one got
+        auto w = std::make_unique<detail::worker>(impl_->opts, impl_->app, impl_->connections);
+        w->attach_listener(std::move(l));
+        workers.push_back(std::move(w));
+    }
+    impl_->port = ep.port;
+    impl_->workers = std::move(workers);
+    return {};
+}
+
+std::uint16_t server::port() const noexcept { return impl_->port; }
+
+void server::run() {
+    if (impl_->workers.empty()) {
+        if (listen()) return;
+    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < impl_->workers.size(); ++i)
+        threads.emplace_back([w = impl_->workers[i].get()] { w->run(); });
+    impl_->workers[0]->run();
+    for (auto& t : threads) t.join();
+}
+
+void server::stop() noexcept {
+    for (auto& w : impl_->workers) w->request_stop();
+}
+
+std::size_t server::connection_count() const noexcept {
+    return impl_->connections.load(std::memory_order_relaxed);
+}
+
+} // namespace upshift::server
