@@ -43,7 +43,8 @@ public:
     loop(loop const&) = delete;
     loop& operator=(loop const&) = delete;
 
-    /// Runs until stop() is called. Returns after the iteration that saw the stop.
+    /// Runs until stop() is called (also if stop() came before run()). Returns
+    /// after the iteration that saw the stop and clears it, so run() can be called again.
     void run();
     /// Runs one iteration, waiting at most `max_wait` (for tests).
     void run_once(std::chrono::milliseconds max_wait);
@@ -73,6 +74,7 @@ private:
     friend class timer;
     void schedule(timer* t);
     void unschedule(timer* t);
+    void sift(std::size_t i) noexcept;
     void fire_timers();
     void run_deferred();
     void refresh_time() noexcept;
@@ -87,7 +89,8 @@ private:
     std::vector<unique_function<void()>> deferred_;
     std::mutex posted_mu_;
     std::vector<unique_function<void()>> posted_;
-    std::vector<int> removed_in_dispatch_;
+    std::vector<io_handler*> handler_by_fd_;     // registration per fd
+    std::vector<io_handler*> removed_handlers_;  // removed during this dispatch: skip their events
     bool dispatching_ = false;
     struct stop_flag;
     std::unique_ptr<stop_flag> stop_;
@@ -98,7 +101,10 @@ private:
 class timer {
 public:
     explicit timer(loop& l) noexcept : loop_(&l) {}
-    ~timer() { cancel(); }
+    ~timer() {
+        cancel();
+        if (destroyed_) *destroyed_ = true;
+    }
     timer(timer const&) = delete;
     timer& operator=(timer const&) = delete;
 
@@ -117,6 +123,7 @@ private:
     clock::time_point deadline_{};
     std::uint64_t seq_ = 0;  // tie-break: equal deadlines fire in start order
     std::size_t index_ = npos;
+    bool* destroyed_ = nullptr;  // set while the callback runs: tells the loop if it died
     unique_function<void()> fn_;
 };
 

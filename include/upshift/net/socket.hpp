@@ -45,9 +45,9 @@ struct listen_options {
 
 /// Creates a non-blocking listening socket. On success `bound` holds the actual port.
 fd listen_tcp(endpoint const& ep, listen_options const& opt, std::error_code& ec, endpoint* bound = nullptr);
-/// Accepts one connection (non-blocking, close-on-exec); empty fd and
-/// errc::operation_would_block when none is pending.
-fd accept_tcp(int listener, std::error_code& ec);
+/// Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY); empty fd
+/// and errc::operation_would_block when none is pending. `peer` gets the address.
+fd accept_tcp(int listener, std::error_code& ec, endpoint* peer = nullptr);
 /// Starts a non-blocking connect; completion shows as writability (check so_error).
 fd connect_tcp(endpoint const& ep, std::error_code& ec);
 /// TCP_NODELAY on/off.

@@ -1,0 +1,274 @@
+#include "upshift/net/loop.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
+#include <ctime>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+namespace upshift::net {
+
+static_assert(loop::readable == EPOLLIN && loop::writable == EPOLLOUT && loop::error == EPOLLERR &&
+              loop::hangup == EPOLLHUP && loop::rdhangup == EPOLLRDHUP);
+
+// stop() must be async-signal-safe: an atomic flag plus a write() to the eventfd,
+// nothing that locks or allocates.
+struct loop::stop_flag {
+    std::atomic<bool> stop{false};
+};
+
+namespace {
+
+// The eventfd is registered with this sentinel instead of a handler pointer.
+constexpr std::uint64_t wake_tag = 0;
+
+void wake(int fd) noexcept {
+    std::uint64_t one = 1;
+    // EAGAIN means the counter is already non-zero: the loop will wake anyway.
+    [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+}
+
+[[noreturn]] void fatal(char const* what) noexcept {
+    // The loop cannot work without its epoll instance; nothing sensible to return.
+    std::perror(what);
+    std::abort();
+}
+
+} // namespace
+
+loop::loop() : stop_(std::make_unique<stop_flag>()) {
+    epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (epfd_ < 0) fatal("epoll_create1");
+    wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wakefd_ < 0) fatal("eventfd");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = wake_tag;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) fatal("epoll_ctl(eventfd)");
+    refresh_time();
+}
+
+loop::~loop() {
+    // Timers still alive must not point back at a dead loop.
+    for (auto* t : heap_) t->index_ = timer::npos;
+    heap_.clear();
+    ::close(wakefd_);
+    ::close(epfd_);
+}
+
+void loop::refresh_time() noexcept {
+    now_ = clock::now();
+    unix_now_ = static_cast<long long>(std::time(nullptr));
+}
+
+bool loop::stopped() const noexcept { return stop_->stop.load(std::memory_order_acquire); }
+
+void loop::stop() noexcept {
+    stop_->stop.store(true, std::memory_order_release);
+    wake(wakefd_);
+}
+
+void loop::run() {
+    // A stop() that came before run() (a signal during start-up) is honoured.
+    while (!stopped()) run_once(std::chrono::milliseconds(-1));
+    stop_->stop.store(false, std::memory_order_release);
+}
+
+void loop::post(unique_function<void()> fn) {
+    {
+        std::lock_guard lock(posted_mu_);
+        posted_.push_back(std::move(fn));
+    }
+    wake(wakefd_);
+}
+
+void loop::defer(unique_function<void()> fn) { deferred_.push_back(std::move(fn)); }
+
+void loop::add(int fd, io_handler* h, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = h;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+        // Only programming errors (EEXIST, EBADF) or ENOMEM get here.
+        fatal("epoll_ctl(ADD)");
+    }
+    auto slot = static_cast<std::size_t>(fd);
+    if (slot >= handler_by_fd_.size()) handler_by_fd_.resize(slot + 1, nullptr);
+    handler_by_fd_[slot] = h;
+    // A handler that removed itself and registers again (a hand-off) gets its events.
+    if (!removed_handlers_.empty()) std::erase(removed_handlers_, h);
+}
+
+void loop::modify(int fd, io_handler* h, std::uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.ptr = h;
+    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) fatal("epoll_ctl(MOD)");
+    handler_by_fd_[static_cast<std::size_t>(fd)] = h;
+}
+
+void loop::remove(int fd) {
+    // The fd may already be closed (the kernel dropped it from the set); ignore.
+    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    auto slot = static_cast<std::size_t>(fd);
+    if (slot >= handler_by_fd_.size() || !handler_by_fd_[slot]) return;
+    // Events already returned for this handler in the current batch are dropped.
+    // Handlers are freed only in the deferred phase, so pointers stay unique
+    // within one dispatch.
+    if (dispatching_) removed_handlers_.push_back(handler_by_fd_[slot]);
+    handler_by_fd_[slot] = nullptr;
+}
+
+int loop::next_timeout_ms(std::chrono::milliseconds cap) const {
+    if (!deferred_.empty()) return 0;
+    long long wait = cap.count();  // negative: no cap
+    if (!heap_.empty()) {
+        auto until = std::chrono::ceil<std::chrono::milliseconds>(heap_.front()->deadline_ - clock::now()).count();
+        if (until < 0) until = 0;
+        if (wait < 0 || until < wait) wait = until;
+    }
+    if (wait > 24LL * 3600 * 1000) wait = 24LL * 3600 * 1000;
+    return static_cast<int>(wait);
+}
+
+void loop::run_once(std::chrono::milliseconds max_wait) {
+    constexpr int max_events = 256;
+    epoll_event events[max_events];
+    int n = ::epoll_wait(epfd_, events, max_events, next_timeout_ms(max_wait));
+    if (n < 0) {
+        if (errno != EINTR) fatal("epoll_wait");
+        n = 0;
+    }
+    refresh_time();
+
+    dispatching_ = true;
+    for (int i = 0; i < n; ++i) {
+        auto const& ev = events[i];
+        if (ev.data.u64 == wake_tag) {
+            std::uint64_t count;
+            [[maybe_unused]] auto r = ::read(wakefd_, &count, sizeof count);
+            continue;
+        }
+        auto* h = static_cast<io_handler*>(ev.data.ptr);
+        if (!removed_handlers_.empty() &&
+            std::find(removed_handlers_.begin(), removed_handlers_.end(), h) != removed_handlers_.end())
+            continue;
+        h->on_io(ev.events);
+    }
+    dispatching_ = false;
+    removed_handlers_.clear();
+
+    fire_timers();
+    run_deferred();
+
+    std::vector<unique_function<void()>> posted;
+    {
+        std::lock_guard lock(posted_mu_);
+        posted.swap(posted_);
+    }
+    for (auto& fn : posted) fn();
+    run_deferred();
+}
+
+void loop::run_deferred() {
+    // Deferred work may defer more; run until quiet, in order.
+    while (!deferred_.empty()) {
+        auto batch = std::move(deferred_);
+        deferred_.clear();
+        for (auto& fn : batch) fn();
+    }
+}
+
+// --- timers: a binary min-heap keyed on (deadline, seq) ----------------------
+
+void loop::sift(std::size_t i) noexcept {
+    // Equal deadlines fire in the order they were armed.
+    auto less = [](timer const* a, timer const* b) {
+        return a->deadline_ < b->deadline_ || (a->deadline_ == b->deadline_ && a->seq_ < b->seq_);
+    };
+    auto place = [this](std::size_t at, timer* t) {
+        heap_[at] = t;
+        t->index_ = at;
+    };
+    // Up, then down: after a re-arm the element may need to go either way.
+    while (i > 0) {
+        std::size_t parent = (i - 1) / 2;
+        if (!less(heap_[i], heap_[parent])) break;
+        timer* up = heap_[i];
+        place(i, heap_[parent]);
+        place(parent, up);
+        i = parent;
+    }
+    for (;;) {
+        std::size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < heap_.size() && less(heap_[l], heap_[m])) m = l;
+        if (r < heap_.size() && less(heap_[r], heap_[m])) m = r;
+        if (m == i) break;
+        timer* down = heap_[i];
+        place(i, heap_[m]);
+        place(m, down);
+        i = m;
+    }
+}
+
+void loop::schedule(timer* t) {
+    t->seq_ = ++timer_seq_;
+    if (t->index_ == timer::npos) {
+        t->index_ = heap_.size();
+        heap_.push_back(t);
+    }
+    sift(t->index_);
+}
+
+void loop::unschedule(timer* t) {
+    std::size_t i = t->index_;
+    if (i == timer::npos) return;
+    t->index_ = timer::npos;
+    timer* last = heap_.back();
+    heap_.pop_back();
+    if (last == t) return;
+    heap_[i] = last;
+    last->index_ = i;
+    sift(i);
+}
+
+void loop::fire_timers() {
+    auto const now = now_;
+    while (!heap_.empty() && heap_.front()->deadline_ <= now) {
+        timer* t = heap_.front();
+        unschedule(t);
+        // The callback may restart, replace (start()) or destroy its own timer,
+        // so it runs from a local; afterwards it goes back for restart() unless
+        // the timer died or got a new callback.
+        auto fn = std::move(t->fn_);
+        t->fn_ = nullptr;
+        if (!fn) continue;
+        bool destroyed = false;
+        t->destroyed_ = &destroyed;
+        fn();
+        if (destroyed) continue;
+        t->destroyed_ = nullptr;
+        if (!t->fn_) t->fn_ = std::move(fn);
+    }
+}
+
+// --- timer --------------------------------------------------------------------
+
+void timer::start(std::chrono::milliseconds after, unique_function<void()> fn) {
+    fn_ = std::move(fn);
+    restart(after);
+}
+
+void timer::restart(std::chrono::milliseconds after) {
+    deadline_ = loop_->now() + after;
+    loop_->schedule(this);
+}
+
+void timer::cancel() noexcept {
+    if (index_ != npos) loop_->unschedule(this);
+}
+
+} // namespace upshift::net

@@ -1,1 +1,0 @@
-// placeholder until the module's sources land; delete when adding real files
