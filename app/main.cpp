@@ -1,2 +1,104 @@
-// placeholder: replaced by the real CLI
-int main() { return 0; }
+// upshift: the command-line server. Parses the command line, binds, announces
+// the bound address on stdout, and serves until SIGINT or SIGTERM.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <span>
+#include <string>
+
+#include "cli.hpp"
+#include "log.hpp"
+#include "routes.hpp"
+#include "static_files.hpp"
+#include "upshift/server/server.hpp"
+
+namespace {
+
+// Exit codes: 0 clean stop, 1 the server could not start, 2 bad command line.
+constexpr int exit_ok = 0;
+constexpr int exit_failure = 1;
+constexpr int exit_usage = 2;
+
+// Written once before the handlers are installed; the handler only reads it. A lock-free
+// atomic is one of the few things a signal handler may touch.
+std::atomic<upshift::server::server*> running_server{nullptr};
+
+extern "C" void on_stop_signal(int) {
+    // server::stop() is async-signal-safe: it only sets flags and writes to each loop's wake fd.
+    if (auto* s = running_server.load()) s->stop();
+}
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    // SA_RESETHAND: the first SIGINT stops gracefully, a second one (an impatient Ctrl-C
+    // while slow clients drain) kills the process the default way.
+    sa.sa_flags = static_cast<int>(SA_RESTART | SA_RESETHAND);  // glibc defines SA_RESETHAND as unsigned
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+    // A peer that resets its connection must cost us an EPIPE, not the process.
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+int serve(upshift::app::serve_config config) {
+    using namespace upshift;
+    app::set_log_level(config.level);
+
+    std::error_code ec;
+    auto files = app::static_files::open(config.root, ec);
+    if (!files) {
+        std::fprintf(stderr, "upshift: --root %s: %s\n", config.root.c_str(), ec.message().c_str());
+        return exit_usage;
+    }
+    if (config.access_log) config.server.access_log = app::write_access_line;
+
+    auto const listen = config.server.listen;
+    auto const threads = config.server.threads;
+    server::server srv{std::move(config.server), app::make_handler({files, config.max_body_bytes})};
+    if (auto err = srv.listen()) {
+        app::log(app::log_level::error,
+                 "cannot listen on " + listen.to_string() + ": " + err.message());
+        return exit_failure;
+    }
+    running_server.store(&srv);
+    install_signal_handlers();
+
+    // The test harness and scripts wait for this exact line; with port 0 it is the only way
+    // to learn the port, so it names the bound one, and is flushed at once (stdout is a pipe).
+    std::string const url = "http://" + net::endpoint{listen.host, srv.port()}.to_string();
+    std::printf("upshift listening on %s\n", url.c_str());
+    std::fflush(stdout);
+    app::log(app::log_level::info, "serving " + files->root() + " with " + std::to_string(threads) +
+                                       (threads == 1 ? " thread" : " threads"));
+
+    srv.run();
+    running_server.store(nullptr);
+    app::log(app::log_level::info, "stopped");
+    return exit_ok;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    using namespace upshift::app;
+    auto const args = std::span<char const* const>{argv, static_cast<std::size_t>(argc)}.subspan(argc > 0 ? 1 : 0);
+    auto parsed = parse_command_line(args);
+    switch (parsed.cmd) {
+    case command::help:
+        std::fputs(usage_text().c_str(), stdout);
+        return exit_ok;
+    case command::serve_help:
+        std::fputs(serve_usage_text().c_str(), stdout);
+        return exit_ok;
+    case command::version:
+        std::fputs(version_text().c_str(), stdout);
+        return exit_ok;
+    case command::usage_error:
+        std::fprintf(stderr, "upshift: %s\nTry 'upshift --help' or 'upshift serve --help'.\n", parsed.message.c_str());
+        return exit_usage;
+    case command::serve:
+        break;
+    }
+    return serve(std::move(parsed.config));
+}

@@ -1,0 +1,263 @@
+#include "cli.hpp"
+
+#include <array>
+#include <charconv>
+#include <cstdio>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+
+#ifndef UPSHIFT_DEFAULT_ROOT
+#define UPSHIFT_DEFAULT_ROOT "demo/site"
+#endif
+#ifndef UPSHIFT_VERSION
+#define UPSHIFT_VERSION "0.0.0"
+#endif
+
+namespace upshift::app {
+namespace {
+
+// Longest timeout accepted: beyond a day it is a typo (or a unit mix-up), not a policy.
+constexpr double max_timeout_seconds = 86'400;
+
+std::optional<std::uint64_t> parse_uint(std::string_view s, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t v = 0;
+    auto const end = s.data() + s.size();
+    auto const [p, ec] = std::from_chars(s.data(), end, v);
+    if (s.empty() || ec != std::errc{} || p != end || v < min || v > max) return std::nullopt;
+    return v;
+}
+
+// Decimal seconds ("10", "0.5", ".25"); no sign, exponent, inf or nan. Rounded to milliseconds,
+// the unit of server::options, and at least 1 ms: a zero timeout would cut every connection.
+std::optional<std::chrono::milliseconds> parse_seconds(std::string_view s) {
+    bool digit = false;
+    int dots = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') digit = true;
+        else if (c == '.') ++dots;
+        else return std::nullopt;
+    }
+    if (!digit || dots > 1) return std::nullopt;
+    double v = 0;
+    auto const end = s.data() + s.size();
+    auto const [p, ec] = std::from_chars(s.data(), end, v, std::chars_format::fixed);
+    if (ec != std::errc{} || p != end || !(v > 0) || v > max_timeout_seconds) return std::nullopt;
+    long long const ms = std::llround(v * 1000.0);
+    if (ms < 1) return std::nullopt;
+    return std::chrono::milliseconds{ms};
+}
+
+// Built with append: GCC 12 warns (-Wrestrict, a false positive) on "'" + std::string{v} + "'".
+std::string quoted(std::string_view v) {
+    std::string s;
+    s.reserve(v.size() + 2);
+    s.append(1, '\'').append(v).append(1, '\'');
+    return s;
+}
+
+using apply_fn = std::string (*)(serve_config&, std::string_view);
+
+std::string set_timeout(std::chrono::milliseconds& out, std::string_view v) {
+    auto t = parse_seconds(v);
+    if (!t) return "expected seconds greater than 0 and at most 86400 (e.g. 10 or 0.5), got " + quoted(v);
+    out = *t;
+    return {};
+}
+
+template <class T>
+std::string set_uint(T& out, std::string_view v, std::uint64_t min, std::uint64_t max) {
+    auto n = parse_uint(v, min, max);
+    if (!n) return "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " + quoted(v);
+    out = static_cast<T>(*n);
+    return {};
+}
+
+struct option_spec {
+    std::string_view name;     ///< without the leading "--"
+    bool takes_value;
+    apply_fn apply;            ///< returns "" or what is wrong with the value
+};
+
+// One table: parsing, and the help text below, list the same options.
+constexpr std::array<option_spec, 12> serve_options{{
+    {"listen", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (!net::endpoint::parse(v, c.server.listen))
+             return "expected ADDR:PORT with a numeric address (127.0.0.1:8080, [::1]:0, :8080), got " + quoted(v);
+         return {};
+     }},
+    {"root", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (v.empty()) return "expected a directory";
+         c.root = v;
+         return {};
+     }},
+    {"threads", true,
+     [](serve_config& c, std::string_view v) { return set_uint(c.server.threads, v, 1, 1024); }},
+    {"log-level", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         auto l = parse_log_level(v);
+         if (!l) return "expected error, warn, info or debug, got " + quoted(v);
+         c.level = *l;
+         return {};
+     }},
+    {"access-log", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.access_log = true;
+         return {};
+     }},
+    {"header-timeout", true,
+     [](serve_config& c, std::string_view v) { return set_timeout(c.server.header_timeout, v); }},
+    {"idle-timeout", true,
+     [](serve_config& c, std::string_view v) { return set_timeout(c.server.idle_timeout, v); }},
+    {"body-timeout", true,
+     [](serve_config& c, std::string_view v) { return set_timeout(c.server.body_timeout, v); }},
+    {"write-timeout", true,
+     [](serve_config& c, std::string_view v) { return set_timeout(c.server.write_timeout, v); }},
+    {"max-header-bytes", true,
+     [](serve_config& c, std::string_view v) {
+         return set_uint(c.server.limits.max_header_bytes, v, 64, std::uint64_t{1} << 30);
+     }},
+    {"max-body-bytes", true,
+     [](serve_config& c, std::string_view v) {
+         return set_uint(c.max_body_bytes, v, 0, std::uint64_t{1} << 62);
+     }},
+    {"max-connections", true,
+     [](serve_config& c, std::string_view v) { return set_uint(c.server.max_connections, v, 1, 10'000'000); }},
+}};
+
+option_spec const* find_option(std::string_view name) {
+    for (auto const& o : serve_options)
+        if (o.name == name) return &o;
+    return nullptr;
+}
+
+cli_result usage_error(std::string message) {
+    cli_result r;
+    r.cmd = command::usage_error;
+    r.message = std::move(message);
+    return r;
+}
+
+cli_result parse_serve(std::span<char const* const> args) {
+    cli_result r;
+    r.cmd = command::serve;
+    r.config.root = UPSHIFT_DEFAULT_ROOT;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view arg = args[i];
+        if (arg == "--help" || arg == "-h") {
+            r.cmd = command::serve_help;
+            return r;
+        }
+        if (!arg.starts_with("--") || arg.size() == 2) return usage_error("unexpected argument " + quoted(arg));
+        auto name = arg.substr(2);
+        std::optional<std::string_view> value;
+        if (auto eq = name.find('='); eq != std::string_view::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+        }
+        auto const* spec = find_option(name);
+        if (!spec) return usage_error("unknown option '--" + std::string{name} + "'");
+        if (!spec->takes_value && value) return usage_error("--" + std::string{name} + " takes no value");
+        if (spec->takes_value && !value) {
+            if (i + 1 >= args.size()) return usage_error("--" + std::string{name} + " needs a value");
+            value = args[++i];
+        }
+        if (auto err = spec->apply(r.config, value.value_or("")); !err.empty())
+            return usage_error("--" + std::string{name} + ": " + err);
+    }
+    // The same limit guards both paths: the parser refuses a declared Content-Length above it
+    // before any handler runs (413, RFC 9110 §15.5.14), and the chunked decoder refuses a body
+    // that grows past it.
+    r.config.server.limits.max_body_bytes = r.config.max_body_bytes;
+    return r;
+}
+
+std::string seconds_text(std::chrono::milliseconds ms) {
+    auto const whole = ms.count() / 1000;
+    auto const frac = ms.count() % 1000;
+    std::string s = std::to_string(whole);
+    if (frac != 0) {
+        char buf[8];
+        auto const n = std::snprintf(buf, sizeof buf, ".%03lld", static_cast<long long>(frac));
+        s.append(buf, static_cast<std::size_t>(n));
+        while (s.back() == '0') s.pop_back();
+    }
+    return s;
+}
+
+} // namespace
+
+cli_result parse_command_line(std::span<char const* const> args) {
+    if (args.empty()) return usage_error("missing command");
+    std::string_view const first = args[0];
+    if (first == "--help" || first == "-h" || first == "help") {
+        cli_result r;
+        r.cmd = command::help;
+        return r;
+    }
+    if (first == "--version" || first == "-V") {
+        cli_result r;
+        r.cmd = command::version;
+        return r;
+    }
+    if (first == "serve") return parse_serve(args.subspan(1));
+    if (first.starts_with("-")) return usage_error("unknown option " + quoted(first));
+    return usage_error("unknown command " + quoted(first));
+}
+
+std::string usage_text() {
+    return "Usage: upshift <command> [options]\n"
+           "\n"
+           "An HTTP/1.1 server built around protocol switching (101 Switching Protocols).\n"
+           "\n"
+           "Commands:\n"
+           "  serve            serve a directory of static files and the demo routes\n"
+           "\n"
+           "Options:\n"
+           "  -h, --help       show this help; 'upshift serve --help' lists the serve options\n"
+           "  -V, --version    print the version\n";
+}
+
+std::string serve_usage_text() {
+    server::options const d;
+    std::string s;
+    s += "Usage: upshift serve [options]\n"
+         "\n"
+         "Serves the files under --root, and:\n"
+         "  GET  /healthz    200 \"ok\"\n"
+         "  POST /echo-body  the request body back, with its Content-Type\n"
+         "\n"
+         "Options (--name VALUE or --name=VALUE):\n";
+    s += "  --listen ADDR:PORT      address to bind; port 0 picks a free one (default " + d.listen.to_string() + ")\n";
+    s += "  --root DIR              document root (default " UPSHIFT_DEFAULT_ROOT ")\n";
+    s += "  --threads N             event loops, each with its own SO_REUSEPORT listener (default " +
+         std::to_string(d.threads) + ")\n";
+    s += "  --log-level LEVEL       error, warn, info or debug: diagnostics on stderr (default info)\n";
+    s += "  --access-log            one line per response on stdout:\n"
+         "                          REMOTE \"METHOD TARGET HTTP/1.x\" STATUS BYTES MICROSus\n";
+    s += "  --header-timeout SEC    a request head must arrive within SEC, else 408 (default " +
+         seconds_text(d.header_timeout) + ")\n";
+    s += "  --idle-timeout SEC      close a keep-alive connection idle for SEC (default " +
+         seconds_text(d.idle_timeout) + ")\n";
+    s += "  --body-timeout SEC      close when a request body stalls for SEC (default " +
+         seconds_text(d.body_timeout) + ")\n";
+    s += "  --write-timeout SEC     close when the client stops reading for SEC (default " +
+         seconds_text(d.write_timeout) + ")\n";
+    s += "  --max-header-bytes N    request line and header fields, else 431 (default " +
+         std::to_string(d.limits.max_header_bytes) + ")\n";
+    s += "  --max-body-bytes N      request body, else 413 (default " + std::to_string(serve_config{}.max_body_bytes) +
+         ")\n";
+    s += "  --max-connections N     open connections per thread (default " + std::to_string(d.max_connections) + ")\n";
+    s += "  -h, --help              show this help\n"
+         "\n"
+         "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"
+         "finish, then the process exits 0.\n";
+    return s;
+}
+
+std::string version_text() { return "upshift " UPSHIFT_VERSION "\n"; }
+
+} // namespace upshift::app

@@ -1,0 +1,51 @@
+#pragma once
+// Command line of `upshift`: argv -> what to do, with every value checked.
+// No I/O here; main() prints and picks the exit code.
+//
+//   upshift serve [--listen ADDR:PORT] [--root DIR] [--threads N] [--log-level LEVEL]
+//                 [--access-log] [--header-timeout SEC] [--idle-timeout SEC]
+//                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
+//                 [--max-body-bytes N] [--max-connections N]
+//   upshift --help | serve --help | --version
+//
+// Options take their value as the next argument or after '=' (--threads=4).
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "log.hpp"
+#include "upshift/server/options.hpp"
+
+namespace upshift::app {
+
+struct serve_config {
+    server::options server;                 ///< listen, threads, limits, timeouts, max_connections
+    std::string root;                       ///< document root as given (canonicalised by static_files)
+    std::uint64_t max_body_bytes = 1 << 20; ///< /echo-body limit; also limits.max_body_bytes
+    log_level level = log_level::info;
+    bool access_log = false;
+};
+
+enum class command {
+    serve,
+    help,        ///< `upshift --help`: general usage on stdout, exit 0
+    serve_help,  ///< `upshift serve --help`
+    version,     ///< `upshift --version`
+    usage_error, ///< `message` says what is wrong: stderr, exit 2
+};
+
+struct cli_result {
+    command cmd = command::usage_error;
+    serve_config config;  ///< valid for command::serve
+    std::string message;  ///< for command::usage_error, without the "upshift: " prefix
+};
+
+/// Parses the arguments after argv[0].
+cli_result parse_command_line(std::span<char const* const> args);
+
+std::string usage_text();
+std::string serve_usage_text();
+std::string version_text();
+
+} // namespace upshift::app

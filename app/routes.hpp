@@ -1,0 +1,21 @@
+#pragma once
+// The application handler: a few fixed routes, everything else is a static file.
+//   GET|HEAD /healthz    200 "ok\n"
+//   POST     /echo-body  200 with the request body (Content-Type copied), 413 above the limit
+//   GET|HEAD anything    the file under the document root (static_files)
+#include <cstdint>
+#include <memory>
+
+#include "static_files.hpp"
+#include "upshift/server/exchange.hpp"
+
+namespace upshift::app {
+
+struct route_config {
+    std::shared_ptr<static_files const> files;
+    std::uint64_t max_body_bytes = 1 << 20;  ///< /echo-body limit -> 413
+};
+
+server::handler make_handler(route_config config);
+
+} // namespace upshift::app

@@ -1,0 +1,264 @@
+#include "static_files.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <vector>
+
+#include "conditional.hpp"
+#include "log.hpp"
+#include "mime.hpp"
+#include "responses.hpp"
+#include "upshift/http1/serializer.hpp"
+#include "upshift/net/loop.hpp"
+#include "upshift/net/socket.hpp"
+#include "url_path.hpp"
+
+namespace upshift::app {
+namespace {
+
+// Files up to this size are read at once and sent with respond(). Larger ones are streamed in
+// chunk_size pieces, so one response never holds much more than options::send_high_water.
+constexpr std::uint64_t whole_file_max = 1 << 20;
+constexpr std::size_t chunk_size = 64 * 1024;
+
+// Caches may store files but must revalidate each use: an edited page shows up on the next
+// reload, and the revalidation is a cheap 304.
+constexpr std::string_view cache_control = "no-cache";
+
+struct opened {
+    net::fd file;
+    struct stat st {};
+    int error = 0;  ///< errno when !file
+    bool is_dir() const noexcept { return S_ISDIR(st.st_mode); }
+};
+
+bool within(std::string_view root, std::string_view path) noexcept {
+    if (root == "/") return true;
+    return path.starts_with(root) && (path.size() == root.size() || path[root.size()] == '/');
+}
+
+std::string canonical(std::string const& path, int& error) {
+    std::unique_ptr<char, decltype(&std::free)> p{::realpath(path.c_str(), nullptr), &std::free};
+    if (!p) {
+        error = errno;
+        return {};
+    }
+    return p.get();
+}
+
+// Opens root/relative if it is a regular file or a directory that resolves inside the root.
+// Blocking file system calls on the loop thread: fine for local disks and this demo server.
+opened open_under_root(std::string const& root, std::string const& relative) {
+    opened f;
+    std::string const path = canonical(relative.empty() ? root : root + "/" + relative, f.error);
+    if (path.empty()) return f;
+    // decode_path() already refused "..", but a symlink inside the root may point anywhere:
+    // only where the name finally resolves counts.
+    if (!within(root, path)) {
+        f.error = EACCES;
+        return f;
+    }
+    // O_NONBLOCK so that opening a FIFO cannot block the loop (it is refused just below).
+    f.file = net::fd{::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)};
+    if (!f.file) {
+        f.error = errno;
+        return f;
+    }
+    // fstat the descriptor, not the name: what was checked is what gets sent.
+    if (::fstat(f.file.get(), &f.st) != 0) {
+        f.error = errno;
+        f.file.reset();
+    } else if (!S_ISREG(f.st.st_mode) && !S_ISDIR(f.st.st_mode)) {
+        f.error = ENOENT;  // devices, sockets, FIFOs are not documents
+        f.file.reset();
+    }
+    return f;
+}
+
+void not_found(server::exchange& ex, std::string_view why) {
+    if (log_enabled(log_level::debug)) {
+        std::string msg = "404 ";
+        msg += ex.request().target;
+        msg += ": ";
+        msg += why;
+        log(log_level::debug, msg);
+    }
+    respond_text(ex, http1::status::not_found);
+}
+
+struct file_stream {
+    net::fd file;
+    std::uint64_t offset = 0;
+    std::uint64_t remaining = 0;
+    std::vector<char> buf = std::vector<char>(chunk_size);
+};
+
+// Reads and writes until the body is complete or the writer pushes back; on_drain resumes.
+// It runs only inside the connection's own callbacks (the handler, on_drain), so `out` is
+// alive whenever it runs; if the connection goes away the pending on_drain, and with it the
+// file, is destroyed with the connection.
+void pump(server::response_writer& out, std::shared_ptr<file_stream> const& st) {
+    while (st->remaining > 0) {
+        auto const want = static_cast<std::size_t>(std::min<std::uint64_t>(st->buf.size(), st->remaining));
+        ssize_t const n = ::pread(st->file.get(), st->buf.data(), want, static_cast<off_t>(st->offset));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            // Truncated or unreadable half-way: the Content-Length already sent cannot be met.
+            // finish() on a short body makes the library close the connection, which is how
+            // the client learns the response is incomplete (RFC 9112 §8).
+            log(log_level::warn, n == 0 ? "file shrank while being sent; closing the connection"
+                                        : "read error while sending a file; closing the connection");
+            break;
+        }
+        auto const got = static_cast<std::size_t>(n);
+        st->offset += got;
+        st->remaining -= got;
+        if (!out.write({st->buf.data(), got})) {
+            out.on_drain([&out, st] { pump(out, st); });
+            return;
+        }
+    }
+    out.finish();
+}
+
+// Reads a small file whole; false on a read error.
+bool read_whole(int fd, std::uint64_t size, std::string& body) {
+    body.resize(static_cast<std::size_t>(size));
+    std::size_t got = 0;
+    while (got < body.size()) {
+        ssize_t const n = ::pread(fd, body.data() + got, body.size() - got, static_cast<off_t>(got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) break;  // shrank since fstat: send what is there, with its real length
+        got += static_cast<std::size_t>(n);
+    }
+    body.resize(got);
+    return true;
+}
+
+void send_file(server::exchange& ex, opened f, std::string_view name) {
+    auto const& req = ex.request();
+    auto const size = static_cast<std::uint64_t>(f.st.st_size);
+    // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the
+    // message's origination date; a file stamped in the future is clamped to now.
+    long long const last_modified = std::min<long long>(f.st.st_mtim.tv_sec, ex.loop().unix_now());
+    std::string const etag = make_etag(size, f.st.st_mtim);
+
+    switch (evaluate_preconditions(req, etag, last_modified)) {
+    case precondition_result::not_modified:
+        // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control a 200 would carry (the
+        // library adds Date) and never content; other metadata SHOULD NOT be sent.
+        ex.respond(http1::status::not_modified, {{"ETag", etag}, {"Cache-Control", cache_control}});
+        return;
+    case precondition_result::precondition_failed:
+        respond_text(ex, http1::status::precondition_failed, {{"ETag", etag}});
+        return;
+    case precondition_result::proceed:
+        break;
+    }
+
+    char date[32];
+    http1::fields headers{{"Content-Type", content_type_for(name)},
+                          {"ETag", etag},
+                          {"Last-Modified", http1::format_http_date(last_modified, date)},
+                          {"Cache-Control", cache_control},
+                          {"X-Content-Type-Options", "nosniff"}};
+    if (req.method == http1::method::head) {
+        // RFC 9110 §9.3.2: the fields GET would send, including its Content-Length, and no content.
+        ex.start_response(http1::status::ok, std::move(headers), size).finish();
+        return;
+    }
+    if (size <= whole_file_max) {
+        std::string body;
+        if (!read_whole(f.file.get(), size, body)) {
+            log(log_level::warn, std::string{"cannot read "} + std::string{name});
+            respond_text(ex, http1::status::internal_server_error);
+            return;
+        }
+        ex.respond(http1::status::ok, std::move(headers), std::move(body));
+        return;
+    }
+    auto st = std::make_shared<file_stream>();
+    st->file = std::move(f.file);
+    st->remaining = size;
+    pump(ex.start_response(http1::status::ok, std::move(headers), size), st);
+}
+
+} // namespace
+
+std::shared_ptr<static_files const> static_files::open(std::string const& root, std::error_code& ec) {
+    ec.clear();
+    int err = 0;
+    std::string path = canonical(root, err);
+    if (path.empty()) {
+        ec = {err, std::system_category()};
+        return nullptr;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        ec = {errno, std::system_category()};
+        return nullptr;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        ec = std::make_error_code(std::errc::not_a_directory);
+        return nullptr;
+    }
+    return std::shared_ptr<static_files const>(new static_files(std::move(path)));
+}
+
+void static_files::serve(server::exchange& ex) const {
+    auto const& req = ex.request();
+    if (req.method != http1::method::get && req.method != http1::method::head) {
+        respond_method_not_allowed(ex, "GET, HEAD");
+        return;
+    }
+    decoded_path p;
+    switch (decode_path(target_path(req.target), p)) {
+    case path_error::bad_encoding:
+        respond_text(ex, http1::status::bad_request);
+        return;
+    case path_error::forbidden:
+        not_found(ex, "path refused");
+        return;
+    case path_error::none:
+        break;
+    }
+
+    auto f = open_under_root(root_, p.relative);
+    if (!f.file) {
+        not_found(ex, std::system_category().message(f.error));
+        return;
+    }
+    std::string name = p.relative;
+    if (!f.is_dir() && p.trailing_slash) {
+        // "/style.css/" names a directory that does not exist; realpath() alone would accept it.
+        not_found(ex, "not a directory");
+        return;
+    }
+    if (f.is_dir()) {
+        if (!p.trailing_slash) {
+            // Relative links in the index resolve against the URL, so it must end in '/'
+            // (RFC 3986 §5.2). Location is rebuilt from the decoded path, never copied from the
+            // target: "//evil.example" must not turn into a redirect to another host.
+            std::string location = "/";
+            if (!p.relative.empty()) location.append(encode_path(p.relative)).append(1, '/');
+            if (auto q = req.query(); !q.empty()) (location += '?') += q;
+            respond_text(ex, http1::status::moved_permanently, {{"Location", location}});
+            return;
+        }
+        name = p.relative.empty() ? "index.html" : p.relative + "/index.html";
+        f = open_under_root(root_, name);
+        if (!f.file || f.is_dir()) {
+            not_found(ex, "directory without index.html");
+            return;
+        }
+    }
+    send_file(ex, std::move(f), name);
+}
+
+} // namespace upshift::app
