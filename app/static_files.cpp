@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "conditional.hpp"
+#include "file_cache.hpp"
 #include "log.hpp"
 #include "mime.hpp"
 #include "responses.hpp"
@@ -141,33 +142,60 @@ bool read_whole(int fd, std::uint64_t size, std::string& body) {
     return true;
 }
 
-void send_file(server::exchange& ex, opened f, std::string_view name) {
-    auto const& req = ex.request();
-    auto const size = static_cast<std::uint64_t>(f.st.st_size);
-    // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the
-    // message's origination date; a file stamped in the future is clamped to now.
-    long long const last_modified = std::min<long long>(f.st.st_mtim.tv_sec, ex.loop().unix_now());
-    std::string const etag = make_etag(size, f.st.st_mtim);
-
-    switch (evaluate_preconditions(req, etag, last_modified)) {
+// Answers 304 / 412 when the preconditions say so (RFC 9110 §13.2.2); true when the caller
+// should go on with a 200.
+bool preconditions_allow(server::exchange& ex, std::string const& etag, long long last_modified) {
+    switch (evaluate_preconditions(ex.request(), etag, last_modified)) {
     case precondition_result::not_modified:
         // RFC 9110 §15.4.5: a 304 carries the ETag and Cache-Control a 200 would carry (the
         // library adds Date) and never content; other metadata SHOULD NOT be sent.
         ex.respond(http1::status::not_modified, {{"ETag", etag}, {"Cache-Control", cache_control}});
-        return;
+        return false;
     case precondition_result::precondition_failed:
         respond_text(ex, http1::status::precondition_failed, {{"ETag", etag}});
-        return;
+        return false;
     case precondition_result::proceed:
         break;
     }
+    return true;
+}
 
+// RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the
+// message's origination date; a file stamped in the future is clamped to now.
+long long last_modified_of(server::exchange& ex, timespec const& mtime) {
+    return std::min<long long>(mtime.tv_sec, ex.loop().unix_now());
+}
+
+http1::fields file_headers(std::string_view name, std::string const& etag, long long last_modified) {
     char date[32];
-    http1::fields headers{{"Content-Type", content_type_for(name)},
-                          {"ETag", etag},
-                          {"Last-Modified", http1::format_http_date(last_modified, date)},
-                          {"Cache-Control", cache_control},
-                          {"X-Content-Type-Options", "nosniff"}};
+    return {{"Content-Type", content_type_for(name)},
+            {"ETag", etag},
+            {"Last-Modified", http1::format_http_date(last_modified, date)},
+            {"Cache-Control", cache_control},
+            {"X-Content-Type-Options", "nosniff"}};
+}
+
+void send_cached(server::exchange& ex, cached_file const& f) {
+    long long const last_modified = last_modified_of(ex, f.mtime);
+    if (!preconditions_allow(ex, f.etag, last_modified)) return;
+    auto headers = file_headers(f.name, f.etag, last_modified);
+    if (ex.request().method == http1::method::head) {
+        ex.start_response(http1::status::ok, std::move(headers), f.body.size()).finish();
+        return;
+    }
+    ex.respond(http1::status::ok, std::move(headers), f.body);
+}
+
+// cache_key / path: where a small file read whole is remembered (see file_cache.hpp).
+void send_file(server::exchange& ex, opened f, std::string const& name, std::string cache_key,
+               std::string const& path) {
+    auto const& req = ex.request();
+    auto const size = static_cast<std::uint64_t>(f.st.st_size);
+    long long const last_modified = last_modified_of(ex, f.st.st_mtim);
+    std::string const etag = make_etag(size, f.st.st_mtim);
+    if (!preconditions_allow(ex, etag, last_modified)) return;
+
+    auto headers = file_headers(name, etag, last_modified);
     if (req.method == http1::method::head) {
         // RFC 9110 §9.3.2: the fields GET would send, including its Content-Length, and no content.
         ex.start_response(http1::status::ok, std::move(headers), size).finish();
@@ -176,9 +204,21 @@ void send_file(server::exchange& ex, opened f, std::string_view name) {
     if (size <= whole_file_max) {
         std::string body;
         if (!read_whole(f.file.get(), size, body)) {
-            log(log_level::warn, std::string{"cannot read "} + std::string{name});
+            log(log_level::warn, std::string{"cannot read "} + name);
             respond_text(ex, http1::status::internal_server_error);
             return;
+        }
+        if (body.size() == size) {  // not caught mid-write
+            cached_file c;
+            c.path = path;
+            c.name = name;
+            c.body = body;
+            c.etag = etag;
+            c.dev = f.st.st_dev;
+            c.ino = f.st.st_ino;
+            c.size = f.st.st_size;
+            c.mtime = f.st.st_mtim;
+            file_cache::local().insert(std::move(cache_key), std::move(c));
         }
         ex.respond(http1::status::ok, std::move(headers), std::move(body));
         return;
@@ -229,6 +269,17 @@ void static_files::serve(server::exchange& ex) const {
         break;
     }
 
+    // The key holds the root (one thread may serve several) and the trailing slash,
+    // which changes the answer for directories.
+    std::string key = root_;
+    key += '\0';
+    key += p.relative;
+    if (p.trailing_slash) key += '/';
+    if (auto const* hit = file_cache::local().find(key)) {
+        send_cached(ex, *hit);
+        return;
+    }
+
     auto f = open_under_root(root_, p.relative);
     if (!f.file) {
         not_found(ex, std::system_category().message(f.error));
@@ -258,7 +309,7 @@ void static_files::serve(server::exchange& ex) const {
             return;
         }
     }
-    send_file(ex, std::move(f), name);
+    send_file(ex, std::move(f), name, std::move(key), root_ == "/" ? "/" + name : root_ + "/" + name);
 }
 
 } // namespace upshift::app

@@ -146,6 +146,9 @@ http {
     # nginx closes a keep-alive connection after 1000 requests by default; don't let that skew the run.
     keepalive_requests 100000000;
     keepalive_timeout 60s;
+    # upshift caches small files (revalidated by one stat() per request); give nginx its own
+    # descriptor/metadata cache so neither side pays open()/close() per request.
+    open_file_cache max=1000 inactive=60s;
     types { text/html html; }
     default_type application/octet-stream;
     client_body_temp_path $tmp/nginx/body;

@@ -97,7 +97,7 @@ bool connection::fill_read_buffer() {
         close_now();
         return false;
     }
-    if (progressed && state_ == state::active && body_reading_ && !body_done_)
+    if (progressed && state_ == state::active && body_reading_ && !body_done_ && !body_paused_)
         arm_read_timer(opts().body_timeout, false);
     return true;
 }
@@ -280,11 +280,16 @@ void connection::read_body_all(std::size_t max, unique_function<void(std::error_
     read_body(std::move(r));
 }
 
-void connection::pause_body() noexcept { body_paused_ = true; }
+void connection::pause_body() noexcept {
+    body_paused_ = true;
+    // The application holds the body back: that is not the client stalling (body_timeout).
+    if (state_ == state::active && body_reading_ && !body_done_) read_timer_.cancel();
+}
 
 void connection::resume_body() {
     if (!body_paused_) return;
     body_paused_ = false;
+    if (state_ == state::active && body_reading_ && !body_done_) arm_read_timer(opts().body_timeout, false);
     if (!in_process_) {
         process();
         if (flush_pending_) flush();
@@ -336,9 +341,10 @@ void connection::finish_body(std::error_code ec) {
 void connection::discard_body() {
     // The handler answered without reading the body. Read and drop a bounded
     // amount so the connection can be reused; beyond that, close instead.
-    if (continue_owed_) {
-        // The client is waiting for 100 and may never send the body; the
-        // response said Connection: close (see write_head).
+    if (continue_owed_ || !keep_alive_) {
+        // The client is waiting for 100 and may never send the body, or the
+        // connection closes anyway (the response said Connection: close, see
+        // write_head): don't wait for the body, the lingering close drains it.
         body_done_ = true;
         keep_alive_ = false;
         return;
@@ -366,6 +372,8 @@ void connection::discard_body() {
             body_done_ = true;
         }
     }
+    // A client that never sends the rest must not hold the connection forever.
+    if (!body_done_ && !read_timer_.active()) arm_read_timer(opts().body_timeout, false);
 }
 
 void connection::update_read_interest() {
@@ -409,6 +417,11 @@ void connection::on_read_timeout() {
     case state::active:
         if (!body_done_ && body_reading_) {
             finish_body(make_error_code(error::timeout));
+            // The response may already be complete: end the exchange (and close).
+            if (state_ == state::active && !in_process_) {
+                process();
+                if (flush_pending_) flush();
+            }
         } else {
             close_now();
         }

@@ -102,7 +102,10 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
         if (framing_ == framing::chunked && !head_request_) http1::write_field(b, "Transfer-Encoding", "chunked");
         else if (length || code != 304) {
             // RFC 9110 §8.6: a server MUST NOT send Content-Length in a 204 (excluded above).
-            if (length || framing_ == framing::length) http1::write_content_length(b, length.value_or(0));
+            // A HEAD answer of unknown length states none: RFC 9110 §8.6 forbids a Content-Length
+            // other than the one GET would send, and 0 would be a lie.
+            if (length || (framing_ == framing::length && !head_request_))
+                http1::write_content_length(b, length.value_or(0));
         }
     }
 
@@ -272,22 +275,34 @@ void connection::flush() {
     if (flushing_ || state_ == state::closed) return;
     flushing_ = true;
     bool blocked = false;
-    while (!out_.empty()) {
-        iovec iov[16];
-        int const n = out_.fill(iov, 16);
-        auto r = stream_->writev({iov, static_cast<std::size_t>(n)});
-        if (r.bytes > 0) {
-            out_.consume(r.bytes);
-            if (write_timer_.active()) write_timer_.restart(opts().write_timeout);
-            continue;
+    for (;;) {
+        while (!out_.empty()) {
+            iovec iov[16];
+            int const n = out_.fill(iov, 16);
+            auto r = stream_->writev({iov, static_cast<std::size_t>(n)});
+            if (r.bytes > 0) {
+                out_.consume(r.bytes);
+                if (write_timer_.active()) write_timer_.restart(opts().write_timeout);
+                continue;
+            }
+            if (r.ec == std::errc::operation_would_block) {
+                blocked = true;
+                break;
+            }
+            flushing_ = false;
+            close_now();  // EPIPE, ECONNRESET...: the peer is gone
+            return;
         }
-        if (r.ec == std::errc::operation_would_block) {
-            blocked = true;
-            break;
+        // The queue drained: pipelined requests held back while it was above
+        // send_high_water (see process()), and reading, resume here; no other
+        // event would wake them.
+        if (blocked || state_ != state::head || in_process_) break;
+        process();
+        if (state_ == state::closed) {
+            flushing_ = false;
+            return;
         }
-        flushing_ = false;
-        close_now();  // EPIPE, ECONNRESET...: the peer is gone
-        return;
+        if (out_.empty()) break;
     }
     flushing_ = false;
     if (blocked) {

@@ -1,0 +1,56 @@
+#pragma once
+// A per-thread cache of small static files: contents and the headers derived
+// from them, so a hit costs one stat() instead of realpath + open + fstat +
+// read + close. Every hit is revalidated against the file system (device,
+// inode, size, mtime of what the name resolves to now), so an edited or
+// replaced file is never served stale; it is nginx's open_file_cache with a
+// validity of zero, plus the contents.
+//
+// One cache per loop thread (thread_local): no locks on the hot path, and a
+// server with N threads holds at most N copies of the budget.
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <sys/stat.h>
+#include <unordered_map>
+
+namespace upshift::app {
+
+struct cached_file {
+    std::string path;          ///< root + "/" + name: what gets stat()ed to revalidate
+    std::string name;          ///< relative name of the file served (index.html resolved)
+    std::string body;
+    std::string etag;
+    std::string last_modified;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    timespec mtime{};
+    long long mtime_clamped = 0;  ///< Last-Modified in seconds (clamped to "now" when cached)
+};
+
+class file_cache {
+public:
+    /// Per-thread total of cached bodies; files above max_file_bytes are never cached.
+    static constexpr std::size_t budget_bytes = 32u << 20;
+    static constexpr std::size_t max_file_bytes = 1u << 20;
+
+    /// The calling thread's cache.
+    static file_cache& local();
+
+    /// The entry for `key` if the file it names is unchanged; stale entries are dropped.
+    cached_file const* find(std::string const& key);
+    /// Stores a file that was just served whole (the caller checked it lies inside the root).
+    void insert(std::string key, cached_file f);
+
+    std::size_t size() const noexcept { return entries_.size(); }
+
+private:
+    std::unordered_map<std::string, cached_file> entries_;
+    std::size_t bytes_ = 0;
+};
+
+/// True if `st` still describes the file `f` was read from.
+bool same_file(cached_file const& f, struct stat const& st) noexcept;
+
+} // namespace upshift::app
