@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 12> serve_options{{
+constexpr std::array<option_spec, 13> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -126,6 +126,14 @@ constexpr std::array<option_spec, 12> serve_options{{
      }},
     {"max-connections", true,
      [](serve_config& c, std::string_view v) { return set_uint(c.server.max_connections, v, 1, 10'000'000); }},
+    {"file-cache-valid", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (v == "0") {  // revalidate on every request
+             c.file_cache_valid = std::chrono::milliseconds{0};
+             return {};
+         }
+         return set_timeout(c.file_cache_valid, v);
+     }},
 }};
 
 option_spec const* find_option(std::string_view name) {
@@ -251,6 +259,9 @@ std::string serve_usage_text() {
     s += "  --max-body-bytes N      request body, else 413 (default " + std::to_string(serve_config{}.max_body_bytes) +
          ")\n";
     s += "  --max-connections N     open connections per thread (default " + std::to_string(d.max_connections) + ")\n";
+    s += "  --file-cache-valid SEC  serve a cached small file this long before checking it on disk\n"
+         "                          again; 0 checks on every request (default " +
+         seconds_text(serve_config{}.file_cache_valid) + ")\n";
     s += "  -h, --help              show this help\n"
          "\n"
          "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"

@@ -5,10 +5,11 @@
 //   upshift serve [--listen ADDR:PORT] [--root DIR] [--threads N] [--log-level LEVEL]
 //                 [--access-log] [--header-timeout SEC] [--idle-timeout SEC]
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
-//                 [--max-body-bytes N] [--max-connections N]
+//                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -23,6 +24,8 @@ struct serve_config {
     server::options server;                 ///< listen, threads, limits, timeouts, max_connections
     std::string root;                       ///< document root as given (canonicalised by static_files)
     std::uint64_t max_body_bytes = 1 << 20; ///< /echo-body limit; also limits.max_body_bytes
+    /// How long a cached small file is served before its stat() is checked again (0: every request).
+    std::chrono::milliseconds file_cache_valid{1000};
     log_level level = log_level::info;
     bool access_log = false;
 };

@@ -12,13 +12,18 @@ bool same_file(cached_file const& f, struct stat const& st) noexcept {
            st.st_mtim.tv_sec == f.mtime.tv_sec && st.st_mtim.tv_nsec == f.mtime.tv_nsec;
 }
 
-cached_file const* file_cache::find(std::string const& key) {
+cached_file const* file_cache::find(std::string const& key, std::chrono::steady_clock::time_point now,
+                                    std::chrono::milliseconds valid) {
     auto it = entries_.find(key);
     if (it == entries_.end()) return nullptr;
+    if (valid.count() > 0 && now - it->second.validated_at < valid) return &it->second;
     // stat() follows symlinks like the original lookup did: a retargeted link,
     // a replaced or edited file all show up as a different inode, size or mtime.
     struct stat st {};
-    if (::stat(it->second.path.c_str(), &st) == 0 && same_file(it->second, st)) return &it->second;
+    if (::stat(it->second.path.c_str(), &st) == 0 && same_file(it->second, st)) {
+        it->second.validated_at = now;
+        return &it->second;
+    }
     bytes_ -= it->second.body.size();
     entries_.erase(it);
     return nullptr;

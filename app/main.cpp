@@ -46,7 +46,7 @@ int serve(upshift::app::serve_config config) {
     app::set_log_level(config.level);
 
     std::error_code ec;
-    auto files = app::static_files::open(config.root, ec);
+    auto files = app::static_files::open(config.root, config.file_cache_valid, ec);
     if (!files) {
         std::fprintf(stderr, "upshift: --root %s: %s\n", config.root.c_str(), ec.message().c_str());
         return exit_usage;

@@ -218,6 +218,7 @@ void send_file(server::exchange& ex, opened f, std::string const& name, std::str
             c.ino = f.st.st_ino;
             c.size = f.st.st_size;
             c.mtime = f.st.st_mtim;
+            c.validated_at = ex.loop().now();
             file_cache::local().insert(std::move(cache_key), std::move(c));
         }
         ex.respond(http1::status::ok, std::move(headers), std::move(body));
@@ -231,7 +232,8 @@ void send_file(server::exchange& ex, opened f, std::string const& name, std::str
 
 } // namespace
 
-std::shared_ptr<static_files const> static_files::open(std::string const& root, std::error_code& ec) {
+std::shared_ptr<static_files const> static_files::open(std::string const& root, std::chrono::milliseconds cache_valid,
+                                                       std::error_code& ec) {
     ec.clear();
     int err = 0;
     std::string path = canonical(root, err);
@@ -248,7 +250,7 @@ std::shared_ptr<static_files const> static_files::open(std::string const& root, 
         ec = std::make_error_code(std::errc::not_a_directory);
         return nullptr;
     }
-    return std::shared_ptr<static_files const>(new static_files(std::move(path)));
+    return std::shared_ptr<static_files const>(new static_files(std::move(path), cache_valid));
 }
 
 void static_files::serve(server::exchange& ex) const {
@@ -275,7 +277,7 @@ void static_files::serve(server::exchange& ex) const {
     key += '\0';
     key += p.relative;
     if (p.trailing_slash) key += '/';
-    if (auto const* hit = file_cache::local().find(key)) {
+    if (auto const* hit = file_cache::local().find(key, ex.loop().now(), cache_valid_)) {
         send_cached(ex, *hit);
         return;
     }

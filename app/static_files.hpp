@@ -1,6 +1,7 @@
 #pragma once
 // Serves the files under a document root: GET and HEAD, directory index,
 // validators and conditional requests, bounded memory for large files.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -13,7 +14,9 @@ class static_files {
 public:
     /// Resolves `root` to its canonical path once, so that each request only has to compare
     /// prefixes. Fails (ec set) if root does not exist or is not a directory.
-    static std::shared_ptr<static_files const> open(std::string const& root, std::error_code& ec);
+    /// `cache_valid`: how long a cached small file is trusted before one stat() checks it again.
+    static std::shared_ptr<static_files const> open(std::string const& root, std::chrono::milliseconds cache_valid,
+                                                    std::error_code& ec);
 
     /// Answers the request from the file system. Thread-safe (no mutable state); runs on the
     /// exchange's loop thread.
@@ -26,9 +29,11 @@ public:
     std::string const& root() const noexcept { return root_; }
 
 private:
-    explicit static_files(std::string canonical_root) : root_(std::move(canonical_root)) {}
+    static_files(std::string canonical_root, std::chrono::milliseconds cache_valid)
+        : root_(std::move(canonical_root)), cache_valid_(cache_valid) {}
 
     std::string root_;  ///< canonical, no trailing '/' (unless it is "/")
+    std::chrono::milliseconds cache_valid_;
 };
 
 } // namespace upshift::app

@@ -66,7 +66,9 @@ protected:
         fs::create_symlink("style.css", dir_.file("root/link-in.css"), ec);
         ASSERT_FALSE(ec) << ec.message();
 
-        server_ = std::make_unique<server_process>(std::vector<std::string>{"--root", root()});
+        // These tests edit files between requests; the default cache window (1 s) is tested below.
+        server_ = std::make_unique<server_process>(
+            std::vector<std::string>{"--root", root(), "--file-cache-valid", "0"});
         ASSERT_TRUE(server_->ready()) << server_->error();
     }
 
@@ -401,6 +403,29 @@ TEST_F(StaticFilesTest, EtagChangesWithContent) {
     EXPECT_EQ(v2->status, 200) << *v2;
     EXPECT_EQ(v2->body, "version two, longer\n");
     EXPECT_NE(v2->header("ETag"), tag1);
+}
+
+// The small-file cache trusts an entry for --file-cache-valid seconds, then one stat() notices the edit.
+TEST_F(StaticFilesTest, CachedFileIsRevalidatedAfterItsWindow) {
+    server_process cached{{"--root", root(), "--file-cache-valid", "0.3"}};
+    ASSERT_TRUE(cached.ready()) << cached.error();
+    ASSERT_TRUE(put("cached.txt", "first\n"));
+    auto v1 = fetch(cached.port(), request("GET", "/cached.txt"));
+    ASSERT_TRUE(v1);
+    EXPECT_EQ(v1->body, "first\n");
+    ASSERT_TRUE(put("cached.txt", "second, longer\n"));
+    auto const edited = std::chrono::steady_clock::now();
+    // Poll: within the window the old bytes are allowed; after it, only the new ones.
+    std::optional<http_response> v2;
+    do {
+        v2 = fetch(cached.port(), request("GET", "/cached.txt"));
+        ASSERT_TRUE(v2);
+        if (v2->body == "second, longer\n") break;
+        EXPECT_EQ(v2->body, "first\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds{50});
+    } while (std::chrono::steady_clock::now() - edited < std::chrono::seconds{5});
+    EXPECT_EQ(v2->body, "second, longer\n");
+    EXPECT_EQ(v2->header("Content-Length"), "15");
 }
 
 // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the message's
