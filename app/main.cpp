@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "echo_protocol.hpp"
 #include "log.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"
@@ -52,6 +53,9 @@ int serve(upshift::app::serve_config config) {
         return exit_usage;
     }
     if (config.access_log) config.server.access_log = app::write_access_line;
+    auto protocols = std::make_shared<upgrade::registry>();
+    protocols->add(app::make_echo_protocol());
+    config.server.protocols = std::move(protocols);
 
     auto const listen = config.server.listen;
     auto const threads = config.server.threads;

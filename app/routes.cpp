@@ -98,6 +98,15 @@ void echo_body(server::exchange& ex, std::uint64_t max_body_bytes) {
     echo_collected(ex, std::move(headers), max_body_bytes);
 }
 
+// /echo speaks only the echo protocol. Requests that offer it were switched by
+// the server before reaching here (options::protocols); the rest learn how to
+// ask (RFC 9110 §15.5.22: a 426 MUST carry Upgrade; the library adds
+// Connection: upgrade).
+void echo_upgrade_required(server::exchange& ex) {
+    ex.respond(http1::status::upgrade_required, {{"Upgrade", "echo"}, {"Content-Type", "text/plain; charset=utf-8"}},
+               "This resource speaks the echo protocol: send Connection: Upgrade and Upgrade: echo.\n");
+}
+
 } // namespace
 
 server::handler make_handler(route_config config) {
@@ -105,6 +114,7 @@ server::handler make_handler(route_config config) {
         auto const path = target_path(ex.request().target);
         if (path == "/healthz") healthz(ex);
         else if (path == "/echo-body") echo_body(ex, config.max_body_bytes);
+        else if (path == "/echo") echo_upgrade_required(ex);
         else config.files->serve(ex);
     };
 }

@@ -2,6 +2,8 @@
 // The application handler: a few fixed routes, everything else is a static file.
 //   GET|HEAD /healthz    200 "ok\n"
 //   POST     /echo-body  200 with the request body (Content-Type copied), 413 above the limit
+//   any      /echo       426 Upgrade Required (requests offering "echo" never get here:
+//                        the server switches them, on any path, before the handler)
 //   GET|HEAD anything    the file under the document root (static_files)
 #include <cstdint>
 #include <memory>

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -18,6 +19,10 @@
 #include "upshift/http1/fields.hpp"
 #include "upshift/http1/message.hpp"
 #include "upshift/http1/status.hpp"
+#include "upshift/upgrade/error.hpp"
+#include "upshift/upgrade/offer.hpp"
+#include "upshift/upgrade/protocol.hpp"
+#include "upshift/upgrade/upgraded.hpp"
 
 namespace upshift::net { class loop; }
 
@@ -82,6 +87,21 @@ public:
     /// True once a final response has started.
     virtual bool responded() const noexcept = 0;
 
+    // --- protocol switching (RFC 9110 §7.8, §15.2.2) ------------------
+    /// The protocols the client offers, in its order of preference; empty when
+    /// this request may not switch (HTTP/1.0, no "upgrade" in Connection, no Upgrade).
+    virtual std::span<upgrade::offer const> upgrade_offers() const noexcept = 0;
+    /// Accepts `chosen`, which must be one of upgrade_offers() (else
+    /// upgrade::error::not_offered). A request body is read first in HTTP/1.1
+    /// framing and dropped (read it yourself before calling to keep it), after
+    /// an owed 100 Continue; then "101 Switching Protocols" goes out with
+    /// `Upgrade: <chosen token>`, `Connection: Upgrade` and `extra`, and once it
+    /// is flushed `then` owns the connection, with every byte read past the
+    /// request. If the body fails (413, timeout) that error is answered instead;
+    /// if the connection is lost first, on_abort runs and `then` never does.
+    virtual std::error_code switch_protocols(upgrade::offer const& chosen, http1::fields extra,
+                                             unique_function<void(upgrade::upgraded)> then) = 0;
+
     /// Ask that the connection close after this response (adds Connection: close).
     virtual void close_after_response() noexcept = 0;
     /// Called if the connection is lost before the final response completes.
@@ -91,5 +111,10 @@ public:
 /// The application's entry point: called on the loop thread when a request
 /// head is complete (the body is not read yet).
 using handler = std::function<void(exchange&)>;
+
+/// Switches to the first offer (client order) that a protocol in `r` accepts,
+/// and starts that protocol after the 101. False when none does: answer normally
+/// (perhaps 426 with `Upgrade: r.advertise()`).
+bool accept_upgrade(exchange& ex, upgrade::registry const& r);
 
 } // namespace upshift::server

@@ -2,10 +2,12 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "upshift/http1/limits.hpp"
 #include "upshift/net/socket.hpp"
+#include "upshift/upgrade/protocol.hpp"
 
 namespace upshift::server {
 
@@ -38,6 +40,11 @@ struct options {
 
     std::string server_header = "upshift";      ///< "" to omit
     bool date_header = true;
+
+    /// Protocols the server switches to on its own: a request offering one of
+    /// them is upgraded before the handler sees it (the handler sees the rest).
+    /// A 426 without an Upgrade field gets `Upgrade: <these>` (RFC 9110 §15.5.22).
+    std::shared_ptr<upgrade::registry const> protocols;
 
     /// Called on the loop thread after each response; empty = no access log.
     std::function<void(access_entry const&)> access_log;

@@ -77,7 +77,7 @@ void connection::on_readable() {
 
 bool connection::fill_read_buffer() {
     // The buffer may move below: detach the current request's views first.
-    if (state_ == state::active) rebase_request();
+    if (state_ == state::active || state_ == state::switching) rebase_request();
     std::size_t const chunk = opts().read_buffer_size;
     bool progressed = false;
     for (int i = 0; i < 4; ++i) {  // bounded: other connections get their turn
@@ -184,6 +184,10 @@ void connection::begin_exchange(std::size_t head_bytes) {
         body_done_ = true;
         break;
     }
+    // Offers are parsed only when there is an Upgrade field: ordinary requests pay nothing.
+    offers_.clear();
+    if (request_.has_upgrade) offers_ = upgrade::parse_offers(request_);
+
     // RFC 9110 §10.1.1: a 100-continue expectation in an HTTP/1.0 request MUST be ignored.
     continue_owed_ = request_.expect_continue && request_.is_http11_or_later() && !body_done_;
 
@@ -195,6 +199,7 @@ void connection::begin_exchange(std::size_t head_bytes) {
         return;
     }
     try {
+        if (!offers_.empty() && opts().protocols && accept_upgrade(*this, *opts().protocols)) return;
         worker_.app()(*this);
     } catch (...) {
         // The library never lets an exception escape into the loop; the client
@@ -328,6 +333,15 @@ void connection::finish_body(std::error_code ec) {
     auto on_end = std::move(reader_.on_end);
     reader_ = {};
     if (on_end) on_end(ec);
+    if (switch_pending_ && state_ == state::active) {
+        if (!ec) {
+            write_switch();
+            return;
+        }
+        // The body failed: that is answered below instead of the 101.
+        switch_pending_ = false;
+        switch_then_ = nullptr;
+    }
     if (ec && state_ == state::active && !response_started_) {
         http1::status s = http1::status::bad_request;
         if (ec.category() == http1::error_category()) s = http1::status_for(ec);
@@ -457,7 +471,8 @@ void connection::shutdown_gracefully() {
 
 void connection::close_now() {
     if (state_ == state::closed) return;
-    bool const in_exchange = state_ == state::active && !response_finished_;
+    // A connection lost while its 101 is queued never reaches the protocol: abort.
+    bool const in_exchange = (state_ == state::active && !response_finished_) || state_ == state::switching;
     state_ = state::closed;
     read_timer_.cancel();
     write_timer_.cancel();

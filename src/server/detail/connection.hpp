@@ -6,6 +6,7 @@
 // States (one request at a time; pipelined bytes wait in the read buffer):
 //   head     waiting for / parsing a request head (idle or header timeout)
 //   active   the handler owns the exchange; the body is read on demand
+//   switching the 101 is queued; once flushed the stream is handed to the protocol
 //   closing  a final response is queued and the connection closes after it
 //   lingering after an error response: write side shut, input drained briefly
 //            so the peer reads our response instead of a reset
@@ -64,6 +65,9 @@ public:
     response_writer& start_response(http1::status s, http1::fields headers,
                                     std::optional<std::uint64_t> content_length) override;
     bool responded() const noexcept override { return response_started_; }
+    std::span<upgrade::offer const> upgrade_offers() const noexcept override { return offers_; }
+    std::error_code switch_protocols(upgrade::offer const& chosen, http1::fields extra,
+                                     unique_function<void(upgrade::upgraded)> then) override;
     void close_after_response() noexcept override { keep_alive_ = false; }
     void on_abort(unique_function<void()> fn) override { on_abort_ = std::move(fn); }
 
@@ -74,7 +78,7 @@ public:
     void finish(http1::fields const& trailers) override;
 
 private:
-    enum class state : std::uint8_t { head, active, closing, lingering, closed };
+    enum class state : std::uint8_t { head, active, switching, closing, lingering, closed };
     enum class body_mode : std::uint8_t { none, length, chunked };
     enum class framing : std::uint8_t { length, chunked, close_delimited };
 
@@ -97,6 +101,10 @@ private:
     void flush();
     void on_writable();
     void set_write_interest(bool on);
+
+    // switching protocols
+    void write_switch();   // the body is done: queue the 101 and flush
+    void hand_off();       // the 101 is out: give the stream away
 
     // errors and closing
     void fail_request(std::error_code ec);  // parse error: canned response, then linger
@@ -130,6 +138,13 @@ private:
     bool continue_owed_ = false;            // Expect: 100-continue not yet answered
     body_reader reader_;
     std::uint64_t discarded_ = 0;
+
+    // protocol switching
+    std::vector<upgrade::offer> offers_;    // empty unless the request may switch
+    bool switch_pending_ = false;           // switch_protocols() called, waiting for the body
+    std::string switch_token_;
+    http1::fields switch_extra_;
+    unique_function<void(upgrade::upgraded)> switch_then_;
 
     // response
     send_queue out_;

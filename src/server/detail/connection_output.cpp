@@ -58,6 +58,13 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
             keep_alive_ = false;
     }
     if (graceful_) keep_alive_ = false;
+    if (!offers_.empty()) {
+        // A declined upgrade: bytes already after the request may be optimistic
+        // data in the offered protocol; they must never be parsed as HTTP.
+        bool const trailing = body_done_ || body_mode_ != body_mode::length ? !read_buf_.empty()
+                                                                             : read_buf_.size() > body_remaining_;
+        if (trailing) keep_alive_ = false;
+    }
 
     bool const body_allowed = status_has_body(code);
     if (!body_allowed || head_request_) {
@@ -74,7 +81,7 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
     auto& b = worker_.scratch();
     b.clear();
     http1::write_status_line(b, code);
-    bool has_date = false, has_server = false, user_length = false;
+    bool has_date = false, has_server = false, user_length = false, has_upgrade = false;
     std::string_view user_connection;
     for (auto const& [name, value] : headers) {
         if (ascii::iequals(name, "connection")) {
@@ -92,9 +99,15 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
         }
         if (ascii::iequals(name, "date")) has_date = true;
         if (ascii::iequals(name, "server")) has_server = true;
+        if (ascii::iequals(name, "upgrade")) has_upgrade = true;
         http1::write_field(b, name, value);
     }
     if (user_connection.size() && list_contains_token(user_connection, "close")) keep_alive_ = false;
+    // RFC 9110 §15.5.22: a 426 MUST carry Upgrade; name the registered protocols.
+    if (code == 426 && !has_upgrade && opts().protocols && !opts().protocols->empty()) {
+        http1::write_field(b, "Upgrade", opts().protocols->advertise());
+        has_upgrade = true;
+    }
     if (!has_date && opts().date_header) http1::write_field(b, "Date", worker_.date());
     if (!has_server && !opts().server_header.empty()) http1::write_field(b, "Server", opts().server_header);
 
@@ -114,6 +127,8 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
         if (!conn.empty()) conn += ", ";
         conn += t;
     };
+    // RFC 9110 §7.8: a sender of Upgrade MUST also send the "upgrade" connection option.
+    if (has_upgrade && !list_contains_token(conn, "upgrade")) add_token("upgrade");
     if (!keep_alive_) {
         if (!list_contains_token(conn, "close")) add_token("close");
     } else if (!request_.is_http11_or_later() && !list_contains_token(conn, "keep-alive")) {
@@ -126,7 +141,7 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
 }
 
 void connection::respond(http1::status s, http1::fields headers, std::string body) {
-    if (state_ != state::active || response_started_) return;
+    if (state_ != state::active || response_started_ || switch_pending_) return;
     unsigned code = http1::to_int(s);
     if (code < 200 || code > 999) code = 500;  // 1xx go through send_interim / switch_protocols
     write_head(code, headers, body.size());
@@ -145,7 +160,7 @@ void connection::respond(http1::status s, http1::fields headers, std::string bod
 
 response_writer& connection::start_response(http1::status s, http1::fields headers,
                                             std::optional<std::uint64_t> content_length) {
-    if (state_ == state::active && !response_started_) {
+    if (state_ == state::active && !response_started_ && !switch_pending_) {
         unsigned code = http1::to_int(s);
         if (code < 200 || code > 999) code = 500;
         declared_length_ = content_length;
@@ -216,6 +231,11 @@ void connection::end_exchange() {
         e.body_bytes = body_sent_;
         e.duration = std::chrono::duration_cast<std::chrono::microseconds>(net::clock::now() - started_);
         log(e);
+    }
+    if (!offers_.empty()) {
+        // Same rule as in write_head(), for bytes that arrived while answering.
+        if (!read_buf_.empty()) keep_alive_ = false;
+        offers_.clear();
     }
     on_abort_ = nullptr;
     on_drain_ = nullptr;
@@ -305,6 +325,10 @@ void connection::flush() {
         if (out_.empty()) break;
     }
     flushing_ = false;
+    if (!blocked && state_ == state::switching) {
+        hand_off();  // the 101 is on the wire
+        return;
+    }
     if (blocked) {
         set_write_interest(true);
         if (!write_timer_.active()) write_timer_.start(opts().write_timeout, [this] { close_now(); });

@@ -1,0 +1,34 @@
+#pragma once
+// The hand-off value: after the 101 is on the wire, the connection leaves
+// HTTP/1 and everything it had goes to the protocol, in one move.
+#include <memory>
+#include <string>
+
+#include "upshift/http1/fields.hpp"
+#include "upshift/net/loop.hpp"
+#include "upshift/net/stream.hpp"
+
+namespace upshift::upgrade {
+
+/// The request that asked to switch, owned (the HTTP/1 buffers are gone).
+struct request_info {
+    std::string method;
+    std::string target;
+    int version_minor = 1;
+    http1::fields headers;
+};
+
+struct upgraded {
+    /// The connected transport, now the protocol's. Non-blocking; registered with no loop.
+    std::unique_ptr<net::stream> stream;
+    /// Bytes received after the request (and its body), not yet consumed, in
+    /// order: a client may send its first frame in the same write as the
+    /// request. The protocol MUST consume them before its first read.
+    std::string leftover;
+    request_info request;
+    std::string protocol;   ///< the token announced in the 101's Upgrade header
+    std::string remote;     ///< peer address "ip:port"
+    net::loop* loop = nullptr;  ///< the loop the stream must be used on
+};
+
+} // namespace upshift::upgrade
