@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 13> serve_options{{
+constexpr std::array<option_spec, 15> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -92,6 +92,7 @@ constexpr std::array<option_spec, 13> serve_options{{
      [](serve_config& c, std::string_view v) -> std::string {
          if (v.empty()) return "expected a directory";
          c.root = v;
+         c.root_given = true;
          return {};
      }},
     {"threads", true,
@@ -126,6 +127,16 @@ constexpr std::array<option_spec, 13> serve_options{{
      }},
     {"max-connections", true,
      [](serve_config& c, std::string_view v) { return set_uint(c.server.max_connections, v, 1, 10'000'000); }},
+    {"processing-interval", true,
+     [](serve_config& c, std::string_view v) { return set_timeout(c.server.processing_interval, v); }},
+    {"early-hints", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         auto eq = v.find('=');
+         if (eq == std::string_view::npos || eq == 0 || v[0] != '/' || eq + 1 == v.size())
+             return "expected PATH=LINK (e.g. /=</style.css>; rel=preload; as=style), got " + quoted(v);
+         c.early_hints.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
+         return {};
+     }},
     {"file-cache-valid", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (v == "0") {  // revalidate on every request
@@ -259,6 +270,11 @@ std::string serve_usage_text() {
     s += "  --max-body-bytes N      request body, else 413 (default " + std::to_string(serve_config{}.max_body_bytes) +
          ")\n";
     s += "  --max-connections N     open connections per thread (default " + std::to_string(d.max_connections) + ")\n";
+    s += "  --processing-interval SEC\n"
+         "                          send \"102 Processing\" this often while a request waits (default off)\n";
+    s += "  --early-hints PATH=LINK send \"103 Early Hints\" with this Link before answering PATH;\n"
+         "                          repeat for more links (default: the demo's / and /index.html\n"
+         "                          hint /style.css and /app.js unless --root is given)\n";
     s += "  --file-cache-valid SEC  serve a cached small file this long before checking it on disk\n"
          "                          again; 0 checks on every request (default " +
          seconds_text(serve_config{}.file_cache_valid) + ")\n";

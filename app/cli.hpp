@@ -6,6 +6,7 @@
 //                 [--access-log] [--header-timeout SEC] [--idle-timeout SEC]
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
 //                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
+//                 [--processing-interval SEC] [--early-hints PATH=LINK]...
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -14,6 +15,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "log.hpp"
 #include "upshift/server/options.hpp"
@@ -26,6 +29,9 @@ struct serve_config {
     std::uint64_t max_body_bytes = 1 << 20; ///< /echo-body limit; also limits.max_body_bytes
     /// How long a cached small file is served before its stat() is checked again (0: every request).
     std::chrono::milliseconds file_cache_valid{1000};
+    /// 103 Early Hints: (path, Link value) pairs from --early-hints, in order.
+    std::vector<std::pair<std::string, std::string>> early_hints;
+    bool root_given = false;  ///< --root was passed (the demo's default hints apply only without it)
     log_level level = log_level::info;
     bool access_log = false;
 };

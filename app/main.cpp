@@ -53,13 +53,21 @@ int serve(upshift::app::serve_config config) {
         return exit_usage;
     }
     if (config.access_log) config.server.access_log = app::write_access_line;
+    auto hints = std::move(config.early_hints);
+    if (hints.empty() && !config.root_given) {
+        // The demo page's own stylesheet and script, hinted before the page.
+        for (auto path : {"/", "/index.html"}) {
+            hints.emplace_back(path, "</style.css>; rel=preload; as=style");
+            hints.emplace_back(path, "</app.js>; rel=preload; as=script");
+        }
+    }
     auto protocols = std::make_shared<upgrade::registry>();
     protocols->add(app::make_echo_protocol());
     config.server.protocols = std::move(protocols);
 
     auto const listen = config.server.listen;
     auto const threads = config.server.threads;
-    server::server srv{std::move(config.server), app::make_handler({files, config.max_body_bytes})};
+    server::server srv{std::move(config.server), app::make_handler({files, config.max_body_bytes, std::move(hints)})};
     if (auto err = srv.listen()) {
         app::log(app::log_level::error,
                  "cannot listen on " + listen.to_string() + ": " + err.message());

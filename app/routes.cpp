@@ -98,6 +98,20 @@ void echo_body(server::exchange& ex, std::uint64_t max_body_bytes) {
     echo_collected(ex, std::move(headers), max_body_bytes);
 }
 
+// RFC 8297: a 103 lets the client start fetching what the final response will
+// need. Only for GET/HEAD (what a browser navigates with); send_interim drops it
+// for HTTP/1.0 clients (RFC 9110 §15.2).
+void send_early_hints(server::exchange& ex, std::string_view path,
+                      std::vector<std::pair<std::string, std::string>> const& hints) {
+    if (hints.empty()) return;
+    auto const m = ex.request().method;
+    if (m != http1::method::get && m != http1::method::head) return;
+    http1::fields links;
+    for (auto const& [p, link] : hints)
+        if (p == path) links.add("Link", link);
+    if (!links.empty()) ex.send_interim(http1::status::early_hints, links);
+}
+
 // /echo speaks only the echo protocol. Requests that offer it were switched by
 // the server before reaching here (options::protocols); the rest learn how to
 // ask (RFC 9110 §15.5.22: a 426 MUST carry Upgrade; the library adds
@@ -112,6 +126,7 @@ void echo_upgrade_required(server::exchange& ex) {
 server::handler make_handler(route_config config) {
     return [config = std::move(config)](server::exchange& ex) {
         auto const path = target_path(ex.request().target);
+        send_early_hints(ex, path, config.early_hints);
         if (path == "/healthz") healthz(ex);
         else if (path == "/echo-body") echo_body(ex, config.max_body_bytes);
         else if (path == "/echo") echo_upgrade_required(ex);

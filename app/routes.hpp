@@ -7,6 +7,9 @@
 //   GET|HEAD anything    the file under the document root (static_files)
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "static_files.hpp"
 #include "upshift/server/exchange.hpp"
@@ -16,6 +19,8 @@ namespace upshift::app {
 struct route_config {
     std::shared_ptr<static_files const> files;
     std::uint64_t max_body_bytes = 1 << 20;  ///< /echo-body limit -> 413
+    /// Link values to send in a 103 Early Hints before answering a path (RFC 8297).
+    std::vector<std::pair<std::string, std::string>> early_hints;
 };
 
 server::handler make_handler(route_config config);

@@ -32,6 +32,10 @@ struct options {
     std::chrono::milliseconds body_timeout{30'000};    ///< no body progress for this long -> close
     std::chrono::milliseconds write_timeout{30'000};   ///< no write progress for this long -> close
     std::chrono::milliseconds shutdown_grace{10'000};  ///< graceful stop: in-flight work gets this long
+    /// While a handler has not started its final response, send "102 Processing"
+    /// this often so clients and proxies know the request is alive (RFC 2518
+    /// §10.1; never to HTTP/1.0 clients). 0 disables it.
+    std::chrono::milliseconds processing_interval{0};
 
     std::size_t read_buffer_size = 16 * 1024;   ///< bytes read per read() call
     std::size_t send_high_water = 1 << 20;      ///< streamed response: write() returns false above this

@@ -28,7 +28,8 @@ connection::connection(worker& w, std::unique_ptr<net::stream> s, std::string re
       remote_(std::move(remote)),
       parser_(w.opts().limits),
       read_timer_(w.loop()),
-      write_timer_(w.loop()) {}
+      write_timer_(w.loop()),
+      processing_timer_(w.loop()) {}
 
 connection::~connection() = default;
 
@@ -198,6 +199,8 @@ void connection::begin_exchange(std::size_t head_bytes) {
         respond(http1::status::expectation_failed, {{"Content-Type", "text/plain"}}, "Expectation Failed\n");
         return;
     }
+    if (opts().processing_interval.count() > 0 && request_.is_http11_or_later())
+        processing_timer_.start(opts().processing_interval, [this] { on_processing_timer(); });
     try {
         if (!offers_.empty() && opts().protocols && accept_upgrade(*this, *opts().protocols)) return;
         worker_.app()(*this);
@@ -446,6 +449,12 @@ void connection::on_read_timeout() {
     }
 }
 
+void connection::on_processing_timer() {
+    if (state_ != state::active || response_started_ || switch_pending_) return;
+    send_interim(http1::status::processing, {});
+    if (state_ == state::active) processing_timer_.restart(opts().processing_interval);
+}
+
 void connection::fail_request(std::error_code ec) { fail_with_status(http1::status_for(ec)); }
 
 void connection::start_lingering() {
@@ -476,6 +485,7 @@ void connection::close_now() {
     state_ = state::closed;
     read_timer_.cancel();
     write_timer_.cancel();
+    processing_timer_.cancel();
     loop().remove(stream_->native_handle());
     stream_->close();
     out_.clear();

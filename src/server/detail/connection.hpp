@@ -112,6 +112,7 @@ private:
     void start_lingering();
     void arm_read_timer(std::chrono::milliseconds after, bool is_header_timeout);
     void on_read_timeout();
+    void on_processing_timer();
 
     worker& worker_;
     std::unique_ptr<net::stream> stream_;
@@ -150,6 +151,7 @@ private:
     send_queue out_;
     net::timer read_timer_;
     net::timer write_timer_;
+    net::timer processing_timer_;           // options::processing_interval
     bool response_started_ = false;
     bool response_finished_ = false;
     bool keep_alive_ = true;

@@ -48,6 +48,7 @@ std::error_code connection::send_interim(http1::status s, http1::fields const& f
 
 void connection::write_head(unsigned code, http1::fields const& headers, std::optional<std::uint64_t> length) {
     response_started_ = true;
+    processing_timer_.cancel();
     status_ = code;
     continue_owed_ = continue_owed_ && !body_done_;
     if (!body_done_) {

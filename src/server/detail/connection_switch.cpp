@@ -42,6 +42,7 @@ void connection::write_switch() {
     status_ = 101;
     state_ = state::switching;
     read_timer_.cancel();
+    processing_timer_.cancel();
 
     auto& b = worker_.scratch();
     b.clear();
