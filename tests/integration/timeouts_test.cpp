@@ -52,6 +52,32 @@ TEST(Timeouts, SlowHeaderIsCutOff) {
     EXPECT_TRUE(healthy(server.port()));
 }
 
+// The acceptance case as stated: headers at one byte per second against the *default* header
+// timeout (10 s, no flag). The whole head must arrive within it, so the client is cut off after
+// about 10 bytes although every byte arrives well within any per-read timeout.
+TEST(Timeouts, OneBytePerSecondHitsTheDefaultHeaderTimeout) {
+    server_process server{std::vector<std::string>{}};
+    ASSERT_TRUE(server.ready()) << server.error();
+    raw_client slow{server.port()};
+    ASSERT_TRUE(slow.connected()) << slow.error();
+    std::string head = request("GET", "/healthz", {"X-Slow: " + std::string(40, 'a')});
+    auto start = clock::now();
+    bool closed = false;
+    for (char byte : head) {
+        if (!slow.send_all(std::string_view{&byte, 1}) || slow.wait_closed(std::chrono::seconds{1})) {
+            closed = true;
+            break;
+        }
+    }
+    auto elapsed = clock::now() - start;
+    ASSERT_TRUE(closed) << "the whole head was sent without a timeout";
+    EXPECT_GE(elapsed, std::chrono::milliseconds{9'500});
+    EXPECT_LT(elapsed, std::chrono::seconds{13});
+    ASSERT_FALSE(slow.received().empty()) << "closed without the 408";
+    EXPECT_EQ(slow.received().rfind("HTTP/1.1 408", 0), 0u) << slow.received();
+    EXPECT_TRUE(healthy(server.port()));
+}
+
 // A connection that never sends a byte is closed without a response: there is no request to answer.
 TEST(Timeouts, SilentConnectionIsClosed) {
     server_process server{{"--header-timeout", "1", "--idle-timeout", "1"}};
