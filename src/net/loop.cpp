@@ -182,6 +182,19 @@ void loop::run_deferred() {
     }
 }
 
+// --- shutdown listeners -------------------------------------------------------
+
+void loop::watch_shutdown(shutdown_listener* l) { shutdown_listeners_.insert(l); }
+
+void loop::unwatch_shutdown(shutdown_listener* l) noexcept { shutdown_listeners_.erase(l); }
+
+void loop::notify_shutdown(bool force) {
+    // A copy: listeners unwatch (and may free themselves later) while being told.
+    std::vector<shutdown_listener*> now(shutdown_listeners_.begin(), shutdown_listeners_.end());
+    for (auto* l : now)
+        if (shutdown_listeners_.contains(l)) l->on_shutdown(force);
+}
+
 // --- timers: a binary min-heap keyed on (deadline, seq) ----------------------
 
 void loop::sift(std::size_t i) noexcept {

@@ -24,6 +24,7 @@ raw_channel::raw_channel(upgraded u, callbacks cb, raw_channel_options opt)
 void raw_channel::start() {
     interest_ = net::loop::readable;
     loop_->add(stream_->native_handle(), this, interest_);
+    loop_->watch_shutdown(this);
     idle_.start(opt_.idle_timeout, [this] { finish(std::make_error_code(std::errc::timed_out)); });
     if (!leftover_.empty()) {
         // Deferred so that open() returns before the first on_data; and these
@@ -66,7 +67,13 @@ void raw_channel::on_readable() {
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
-        finish(r.eof ? std::error_code{} : r.ec);
+        if (r.eof) {
+            // The peer has nothing more to send (half-close); what is queued
+            // still goes out: close gracefully.
+            close();
+            return;
+        }
+        finish(r.ec);
         return;
     }
     update_interest();
@@ -74,8 +81,11 @@ void raw_channel::on_readable() {
 
 bool raw_channel::write(std::string_view data) {
     if (closed_ || closing_) return false;
-    if (out_offset_ > 0 && out_offset_ == out_.size()) {
-        out_.clear();
+    // Drop the bytes already written before growing the queue: a queue that is
+    // refilled before it drains completely (a slow peer) would otherwise keep
+    // every byte it ever held. Amortised: at most as many bytes move as were sent.
+    if (out_offset_ > 0 && out_offset_ >= out_.size() / 2) {
+        out_.erase(0, out_offset_);
         out_offset_ = 0;
     }
     out_.append(data);
@@ -139,6 +149,7 @@ void raw_channel::finish(std::error_code ec) {
     if (closed_) return;
     closed_ = true;
     idle_.cancel();
+    loop_->unwatch_shutdown(this);
     loop_->remove(stream_->native_handle());
     stream_->close();
     auto on_close = std::move(cb_.on_close);

@@ -188,3 +188,27 @@ TEST(Acceptor, PauseLeavesConnectionsQueuedUntilResume) {
     while (accepted == 0 && net::clock::now() < deadline) l.run_once(50ms);
     EXPECT_EQ(accepted, 1);
 }
+
+TEST(Loop, ShutdownListenersHearGracefulThenForcedAndMayUnwatch) {
+    net::loop l;
+    struct listener : net::shutdown_listener {
+        net::loop* lp = nullptr;
+        std::vector<bool> calls;
+        bool leave_on_graceful = false;
+        void on_shutdown(bool force) noexcept override {
+            calls.push_back(force);
+            if (force || leave_on_graceful) lp->unwatch_shutdown(this);
+        }
+    } stubborn, polite;
+    stubborn.lp = polite.lp = &l;
+    polite.leave_on_graceful = true;
+    l.watch_shutdown(&stubborn);
+    l.watch_shutdown(&polite);
+    EXPECT_EQ(l.shutdown_listeners(), 2u);
+    l.notify_shutdown(false);
+    EXPECT_EQ(l.shutdown_listeners(), 1u);
+    l.notify_shutdown(true);
+    EXPECT_EQ(l.shutdown_listeners(), 0u);
+    EXPECT_EQ(stubborn.calls, (std::vector<bool>{false, true}));
+    EXPECT_EQ(polite.calls, (std::vector<bool>{false}));
+}

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <unordered_set>
 #include <vector>
 
 #include "upshift/base/unique_function.hpp"
@@ -29,6 +30,17 @@ public:
 };
 
 class timer;
+
+/// Something living on a loop outside the server's connection lists (an
+/// upgraded protocol session) that must hear when the server stops.
+class shutdown_listener {
+public:
+    virtual ~shutdown_listener() = default;
+    /// force=false: wind down cleanly soon (WebSocket: close 1001); the server
+    /// waits up to its grace period. force=true: close now. Either way the
+    /// listener must unwatch itself once closed.
+    virtual void on_shutdown(bool force) noexcept = 0;
+};
 
 class loop {
 public:
@@ -70,6 +82,13 @@ public:
 
     std::size_t active_timers() const noexcept { return heap_.size(); }
 
+    /// Loop thread only: register / unregister for notify_shutdown().
+    void watch_shutdown(shutdown_listener* l);
+    void unwatch_shutdown(shutdown_listener* l) noexcept;
+    /// Calls on_shutdown(force) on every listener (each may unwatch during it).
+    void notify_shutdown(bool force);
+    std::size_t shutdown_listeners() const noexcept { return shutdown_listeners_.size(); }
+
 private:
     friend class timer;
     void schedule(timer* t);
@@ -89,6 +108,7 @@ private:
     std::vector<unique_function<void()>> deferred_;
     std::mutex posted_mu_;
     std::vector<unique_function<void()>> posted_;
+    std::unordered_set<shutdown_listener*> shutdown_listeners_;
     std::vector<io_handler*> handler_by_fd_;     // registration per fd
     std::vector<io_handler*> removed_handlers_;  // removed during this dispatch: skip their events
     bool dispatching_ = false;

@@ -8,6 +8,7 @@
 // until it is closed (by close(), by the peer, by an error or the idle
 // timeout), then calls on_close once and frees itself after the dispatch
 // phase. Loop thread only; the pointer must not be used after on_close.
+// A server stop closes it too (net::shutdown_listener).
 #include <chrono>
 #include <cstddef>
 #include <string>
@@ -29,7 +30,7 @@ struct raw_channel_options {
     std::chrono::milliseconds idle_timeout{60'000};
 };
 
-class raw_channel final : public net::io_handler {
+class raw_channel final : public net::io_handler, public net::shutdown_listener {
 public:
     struct callbacks {
         /// Each piece read, in order (view valid during the call).
@@ -54,6 +55,8 @@ public:
     net::loop& loop() noexcept { return *loop_; }
 
     void on_io(std::uint32_t events) override;
+    /// Server stop: close after the queue drains, or at once when forced.
+    void on_shutdown(bool force) noexcept override { close(force); }
 
 private:
     raw_channel(upgraded u, callbacks cb, raw_channel_options opt);

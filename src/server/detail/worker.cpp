@@ -12,6 +12,7 @@ worker::worker(options const& opts, handler const& h, std::atomic<std::size_t>& 
 worker::~worker() {
     // Close whatever is left and let the loop free it.
     while (head_) head_->close_now();
+    loop_.notify_shutdown(true);
     acceptor_.reset();
     loop_.run_once(std::chrono::milliseconds(0));
 }
@@ -59,9 +60,13 @@ void worker::drain() {
         c->shutdown_gracefully();
         c = next;
     }
+    // Upgraded connections left the list at their 101; their protocols hear it here.
+    loop_.notify_shutdown(false);
     auto const deadline = net::clock::now() + opts_.shutdown_grace;
-    while (head_ && net::clock::now() < deadline) loop_.run_once(std::chrono::milliseconds(50));
+    while ((head_ || loop_.shutdown_listeners() > 0) && net::clock::now() < deadline)
+        loop_.run_once(std::chrono::milliseconds(50));
     while (head_) head_->close_now();
+    loop_.notify_shutdown(true);
     loop_.run_once(std::chrono::milliseconds(0));
 }
 
