@@ -15,6 +15,7 @@ class fields {
 public:
     fields() = default;
     fields(std::initializer_list<std::pair<std::string_view, std::string_view>> init) {
+        items_.reserve(init.size());  // one allocation for the list on the response hot path
         for (auto& [n, v] : init) add(n, v);
     }
 
