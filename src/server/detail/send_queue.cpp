@@ -4,7 +4,7 @@ namespace upshift::server::detail {
 
 void send_queue::append(std::string_view bytes) {
     if (bytes.empty()) return;
-    if (head_ == pieces_.size() || !pieces_.back().coalescing) {
+    if (head_ == pieces_.size() || !pieces_.back().coalescing || pieces_.back().data.size() >= coalesce_limit) {
         piece p;
         p.data = std::move(spare_);
         p.data.clear();
@@ -47,13 +47,30 @@ void send_queue::consume(std::size_t n) noexcept {
             return;
         }
         n -= left;
-        if (p.coalescing && p.data.capacity() > spare_.capacity()) spare_ = std::move(p.data);
+        // A sent piece gives its memory back at once (or keeps it as the spare
+        // coalescing buffer): what is held stays proportional to what is queued.
+        if (p.coalescing && p.data.capacity() > spare_.capacity() && p.data.capacity() <= 2 * coalesce_limit)
+            spare_ = std::move(p.data);
+        std::string().swap(p.data);
         ++head_;
     }
     if (head_ == pieces_.size()) {
         pieces_.clear();
         head_ = 0;
+    } else if (head_ >= 32 && 2 * head_ >= pieces_.size()) {
+        // A queue that never empties drops its dead slots now and then.
+        pieces_.erase(pieces_.begin(), pieces_.begin() + static_cast<std::ptrdiff_t>(head_));
+        head_ = 0;
     }
+}
+
+std::size_t send_queue::memory_held() const noexcept {
+    // Capacity within the string object itself (small-string buffer) is not heap memory.
+    std::size_t const inline_capacity = std::string().capacity();
+    auto heap = [inline_capacity](std::string const& s) { return s.capacity() > inline_capacity ? s.capacity() : 0; };
+    std::size_t n = heap(spare_);
+    for (std::size_t i = head_; i < pieces_.size(); ++i) n += heap(pieces_[i].data);
+    return n;
 }
 
 void send_queue::clear() noexcept {

@@ -14,6 +14,9 @@ class send_queue {
 public:
     /// Bodies at least this large are moved in rather than copied.
     static constexpr std::size_t move_threshold = 16 * 1024;
+    /// Small writes coalesce into a piece up to this size; then a new piece
+    /// starts, so a stream that never fully drains still frees what was sent.
+    static constexpr std::size_t coalesce_limit = 64 * 1024;
 
     void append(std::string_view bytes);
     void append(std::string&& bytes);
@@ -25,6 +28,8 @@ public:
     void clear() noexcept;
     /// Frees memory when empty (idle connections stay small).
     void shrink() noexcept;
+    /// Bytes of memory held (live pieces and the recycled buffer), for tests.
+    std::size_t memory_held() const noexcept;
 
 private:
     struct piece {
