@@ -9,7 +9,7 @@ class echo_protocol final : public upgrade::protocol {
 public:
     std::string_view name() const noexcept override { return "echo"; }
 
-    std::optional<http1::fields> negotiate(upgrade::offer const& o, http1::request_head const&) const override {
+    upgrade::decision negotiate(upgrade::offer const& o, http1::request_head const&) const override {
         // Only the unversioned protocol exists; "echo/2" is declined so the next offer may win.
         if (!o.version.empty()) return std::nullopt;
         return http1::fields{};

@@ -19,12 +19,16 @@ protocol const* registry::find(std::string_view name) const noexcept {
 std::optional<selection> registry::select(std::span<offer const> offers, http1::request_head const& req) const {
     // The client lists offers in descending preference: honour its order, not ours,
     // and only ever pick something it offered.
+    std::optional<selection> refused;
     for (auto const& o : offers) {
         auto const* p = find(o.name);
         if (!p) continue;
-        if (auto extra = p->negotiate(o, req)) return selection{p, &o, std::move(*extra)};
+        auto d = p->negotiate(o, req);
+        if (d.what() == decision::kind::accept) return selection{p, &o, std::move(d.fields()), std::nullopt};
+        // A refusal is answered only if no later offer is accepted.
+        if (d.what() == decision::kind::refuse && !refused) refused = selection{p, &o, {}, std::move(d)};
     }
-    return std::nullopt;
+    return refused;
 }
 
 std::string registry::advertise() const {

@@ -113,8 +113,10 @@ public:
 using handler = std::function<void(exchange&)>;
 
 /// Switches to the first offer (client order) that a protocol in `r` accepts,
-/// and starts that protocol after the 101. False when none does: answer normally
-/// (perhaps 426 with `Upgrade: r.advertise()`).
+/// and starts that protocol after the 101; if none accepts but one refuses
+/// (WebSocket with a wrong version), sends that refusal. True when the request
+/// was handled either way; false when no protocol of `r` wanted it: answer
+/// normally (perhaps 426 with `Upgrade: r.advertise()`).
 bool accept_upgrade(exchange& ex, upgrade::registry const& r);
 
 } // namespace upshift::server

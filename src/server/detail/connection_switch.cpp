@@ -115,6 +115,11 @@ bool accept_upgrade(exchange& ex, upgrade::registry const& r) {
     if (offers.empty()) return false;
     auto sel = r.select(offers, ex.request());
     if (!sel) return false;
+    if (sel->refusal) {
+        auto& d = *sel->refusal;
+        ex.respond(d.status(), std::move(d.fields()), std::move(d.body()));
+        return true;
+    }
     auto const* proto = sel->proto;
     auto ec = ex.switch_protocols(*sel->chosen, std::move(sel->extra),
                                   [proto](upgrade::upgraded u) { proto->start(std::move(u)); });

@@ -126,13 +126,13 @@ struct seen_switch {
 class test_protocol final : public upgrade::protocol {
 public:
     using start_fn = std::function<void(upgrade::upgraded)>;
-    using negotiate_fn = std::function<std::optional<http1::fields>(offer const&)>;
+    using negotiate_fn = std::function<upgrade::decision(offer const&)>;
 
     test_protocol(std::string name, start_fn start, negotiate_fn negotiate = {})
         : name_(std::move(name)), start_(std::move(start)), negotiate_(std::move(negotiate)) {}
 
     std::string_view name() const noexcept override { return name_; }
-    std::optional<http1::fields> negotiate(offer const& o, http1::request_head const&) const override {
+    upgrade::decision negotiate(offer const& o, http1::request_head const&) const override {
         if (negotiate_) return negotiate_(o);
         return http1::fields{};
     }
@@ -888,6 +888,32 @@ TEST_F(UpgradeTest, ResponseWithUpgradeGetsConnectionUpgrade) {
 // RFC 9110 §15.5.22: "The server MUST send an Upgrade header field in a 426 response to indicate
 // the required protocol(s)". A 426 without one names the registered protocols (in registration
 // order) and, per §7.8, the upgrade connection option; a handler's own Upgrade is kept as is.
+// A protocol may refuse with its own error response (WebSocket: 426 with Sec-WebSocket-Version for
+// a version it does not speak, RFC 6455 §4.2.2 item 4); the handler never runs and no 101 is sent.
+TEST_F(UpgradeTest, ProtocolRefusalIsAnsweredInsteadOfTheHandler) {
+    bool handler_ran = false;
+    ASSERT_TRUE(start([&handler_ran](exchange& ex) {
+                          handler_ran = true;
+                          ex.respond(status::ok, {}, "handler");
+                      },
+                      with_protocols({std::make_shared<test_protocol>(
+                          "strict", [](upgrade::upgraded) {},
+                          [](offer const&) {
+                              return upgrade::decision::refuse(status::upgrade_required,
+                                                               {{"Sec-WebSocket-Version", "13"}}, "wrong version\n");
+                          })})));
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(upgrade_request("strict")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << c.error() << c.received();
+    EXPECT_EQ(r->status, 426);
+    EXPECT_EQ(r->header("Sec-WebSocket-Version"), "13") << *r;
+    EXPECT_EQ(r->body, "wrong version\n");
+    // RFC 9110 §15.5.22: a 426 MUST carry Upgrade; the registry names what it speaks.
+    EXPECT_EQ(r->header("Upgrade"), "strict") << *r;
+    EXPECT_FALSE(handler_ran);
+}
+
 TEST_F(UpgradeTest, Status426GetsRegisteredProtocols) {
     ASSERT_TRUE(start(
         [](exchange& ex) {

@@ -21,7 +21,7 @@ class fake_protocol final : public protocol {
 public:
     explicit fake_protocol(std::string name, std::string version = {}) : name_(std::move(name)), version_(std::move(version)) {}
     std::string_view name() const noexcept override { return name_; }
-    std::optional<http1::fields> negotiate(offer const& o, http1::request_head const&) const override {
+    decision negotiate(offer const& o, http1::request_head const&) const override {
         ++calls;
         if (!version_.empty() && o.version != version_) return std::nullopt;
         return http1::fields{{"X-Negotiated", name_}};
@@ -39,7 +39,7 @@ class needs_header final : public protocol {
 public:
     needs_header(std::string name, std::string header) : name_(std::move(name)), header_(std::move(header)) {}
     std::string_view name() const noexcept override { return name_; }
-    std::optional<http1::fields> negotiate(offer const&, http1::request_head const& req) const override {
+    decision negotiate(offer const&, http1::request_head const& req) const override {
         if (!req.has(header_)) return std::nullopt;
         return http1::fields{};
     }
@@ -62,6 +62,48 @@ struct setup {
 
 std::string upgrade_request(std::string_view upgrade_value, std::string_view extra = {}) {
     return request_with("Upgrade: " + std::string(upgrade_value) + "\r\nConnection: Upgrade\r\n" + std::string(extra));
+}
+
+/// Refuses every offer with 426 and a version hint, like WebSocket with a version it does not speak.
+class refusing_protocol final : public protocol {
+public:
+    explicit refusing_protocol(std::string name) : name_(std::move(name)) {}
+    std::string_view name() const noexcept override { return name_; }
+    decision negotiate(offer const&, http1::request_head const&) const override {
+        return decision::refuse(http1::status::upgrade_required, {{"Sec-WebSocket-Version", "13"}}, "version\n");
+    }
+    void start(upgraded) const override {}
+
+private:
+    std::string name_;
+};
+
+// A refusal is an answer only when nothing else is accepted: a later offer the server can take
+// still wins (the client listed it as acceptable, RFC 9110 §7.8).
+TEST(Registry, RefusalIsReturnedOnlyWhenNoOfferIsAccepted) {
+    registry reg;
+    reg.add(std::make_shared<refusing_protocol>("websocket"));
+    reg.add(std::make_shared<fake_protocol>("echo"));
+    {
+        parsed_request r(upgrade_request("websocket, echo"));
+        auto const offers = parse_offers(r.head());
+        auto sel = reg.select(offers, r.head());
+        ASSERT_TRUE(sel);
+        EXPECT_FALSE(sel->refusal);
+        EXPECT_EQ(sel->chosen->name, "echo");
+    }
+    {
+        parsed_request r(upgrade_request("websocket"));
+        auto const offers = parse_offers(r.head());
+        auto sel = reg.select(offers, r.head());
+        ASSERT_TRUE(sel);
+        ASSERT_TRUE(sel->refusal);
+        EXPECT_EQ(sel->chosen->name, "websocket");
+        EXPECT_EQ(sel->refusal->what(), decision::kind::refuse);
+        EXPECT_EQ(sel->refusal->status(), http1::status::upgrade_required);
+        EXPECT_EQ(sel->refusal->fields().find("Sec-WebSocket-Version"), "13");
+        EXPECT_EQ(sel->refusal->body(), "version\n");
+    }
 }
 
 TEST(Registry, EmptyAndFind) {
