@@ -49,6 +49,8 @@ public:
     /// Closes after the queued bytes are written (graceful), or at once if `now`.
     void close(bool now = false);
     std::size_t buffered_amount() const noexcept { return out_.size() - out_offset_; }
+    /// Heap bytes held by the channel's buffers (for tests and metrics).
+    std::size_t memory_held() const noexcept { return out_.capacity() + in_.capacity() + leftover_.capacity(); }
     request_info const& request() const noexcept { return request_; }
     std::string const& protocol() const noexcept { return protocol_; }
     std::string const& remote() const noexcept { return remote_; }

@@ -6,54 +6,10 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <new>
 #include <optional>
 
 #include "server_fixture.hpp"
 #include "upshift/upgrade/raw_channel.hpp"
-
-// --- allocation probe --------------------------------------------------------------------------
-// raw_channel's queue is private; the one outside view of the memory it holds is the allocations
-// it makes. The replaceable global allocation functions ([new.delete]) below forward to
-// malloc/free and, on a thread that armed the probe (the loop thread, only around
-// raw_channel::write in open_echo), record the largest request. Every form that pairs with
-// malloc/free is replaced, so each new still meets its own delete (ASan included).
-namespace upshift::test::alloc_probe {
-thread_local bool armed = false;
-std::atomic<std::size_t> largest{0};
-} // namespace upshift::test::alloc_probe
-
-namespace {
-void* probed_alloc(std::size_t n) noexcept {
-    if (upshift::test::alloc_probe::armed) {
-        auto& l = upshift::test::alloc_probe::largest;
-        std::size_t prev = l.load(std::memory_order_relaxed);
-        while (n > prev && !l.compare_exchange_weak(prev, n, std::memory_order_relaxed)) {}
-    }
-    return std::malloc(n == 0 ? 1 : n);
-}
-} // namespace
-
-void* operator new(std::size_t n) {
-    if (void* p = probed_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    if (void* p = probed_alloc(n)) return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::nothrow_t const&) noexcept { return probed_alloc(n); }
-void* operator new[](std::size_t n, std::nothrow_t const&) noexcept { return probed_alloc(n); }
-// GCC cannot see that the replaced new above is malloc: its -Wmismatched-new-delete is a false positive.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
-void operator delete(void* p, std::nothrow_t const&) noexcept { std::free(p); }
-void operator delete[](void* p, std::nothrow_t const&) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace upshift::test {
 namespace {
@@ -173,9 +129,10 @@ protected:
         raw_channel::callbacks cb;
         cb.on_data = [this](raw_channel& ch, std::string_view d) {
             received_.fetch_add(d.size());
-            alloc_probe::armed = true;
             bool const ok = ch.write(d);
-            alloc_probe::armed = false;
+            std::size_t const held = ch.memory_held();
+            std::size_t prev_held = max_held_.load();
+            while (held > prev_held && !max_held_.compare_exchange_weak(prev_held, held)) {}
             std::size_t const b = ch.buffered_amount();
             std::size_t prev = max_buffered_.load();
             while (b > prev && !max_buffered_.compare_exchange_weak(prev, b)) {}
@@ -239,6 +196,7 @@ protected:
     std::vector<seen_switch> seen_;
     std::atomic<std::size_t> received_{0};
     std::atomic<std::size_t> max_buffered_{0};
+    std::atomic<std::size_t> max_held_{0};  // raw_channel::memory_held() after each write
     std::atomic<bool> blocked_{false};
 };
 
@@ -1244,7 +1202,7 @@ TEST_F(UpgradeTest, RawChannelQueueMemoryIsBounded) {
         open_echo(std::move(u), opt);
     });
     ASSERT_TRUE(start(plain_handler(), with_protocols({proto})));
-    alloc_probe::largest = 0;
+    max_held_ = 0;
     auto c = connect();
     ASSERT_TRUE(c.send_all(upgrade_request("chat")));
     auto r = read_101(c);
@@ -1270,7 +1228,7 @@ TEST_F(UpgradeTest, RawChannelQueueMemoryIsBounded) {
     EXPECT_TRUE(same) << "echo differs from what was sent";
     EXPECT_LE(max_buffered_.load(), opt.high_water + opt.read_chunk);
     // The bound is loose (string growth doubles); the failure mode is the whole stream (8 MiB).
-    EXPECT_LE(alloc_probe::largest.load(), 8 * opt.high_water)
+    EXPECT_LE(max_held_.load(), 8 * opt.high_water)
         << "the queue holds on to bytes it already wrote";
     close_channel(c);
 }
