@@ -7,6 +7,7 @@
 #include "responses.hpp"
 #include "upshift/server/server.hpp"
 #include "url_path.hpp"
+#include "ws_routes.hpp"
 
 namespace upshift::app {
 namespace {
@@ -124,12 +125,13 @@ void echo_upgrade_required(server::exchange& ex) {
 } // namespace
 
 server::handler make_handler(route_config config) {
-    return [config = std::move(config)](server::exchange& ex) {
+    return [config = std::move(config), ws = make_ws_echo_registry()](server::exchange& ex) {
         auto const path = target_path(ex.request().target);
         send_early_hints(ex, path, config.early_hints);
         if (path == "/healthz") healthz(ex);
         else if (path == "/echo-body") echo_body(ex, config.max_body_bytes);
         else if (path == "/echo") echo_upgrade_required(ex);
+        else if (path == "/ws/echo") ws_echo(ex, *ws);
         else config.files->serve(ex);
     };
 }

@@ -4,6 +4,7 @@
 //   POST     /echo-body  200 with the request body (Content-Type copied), 413 above the limit
 //   any      /echo       426 Upgrade Required (requests offering "echo" never get here:
 //                        the server switches them, on any path, before the handler)
+//   GET      /ws/echo    WebSocket echo (RFC 6455, ws_routes.hpp); 426 without an upgrade
 //   GET|HEAD anything    the file under the document root (static_files)
 #include <cstdint>
 #include <memory>

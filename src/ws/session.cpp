@@ -1,0 +1,354 @@
+// A WebSocket connection on the loop (RFC 6455 §5-§7). See server.hpp for the policies.
+#include <sys/uio.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+
+#include "upshift/ws/close_payload.hpp"
+#include "upshift/ws/frame_writer.hpp"
+#include "upshift/ws/server.hpp"
+
+namespace upshift::ws {
+namespace {
+
+constexpr std::size_t read_chunk = 64 * 1024;
+constexpr std::size_t min_free = 4 * 1024;  // compact the read buffer below this much room
+constexpr std::size_t max_iov = 64;
+constexpr auto no_status = static_cast<std::uint16_t>(close_code::no_status);
+constexpr auto abnormal = static_cast<std::uint16_t>(close_code::abnormal);
+
+/// Frame bytes: header then payload, one allocation.
+std::string make_frame(opcode op, std::string_view payload) {
+    auto const h = server_frame_header(op, payload.size());
+    std::string f;
+    f.reserve(h.size + payload.size());
+    f.append(h.view()).append(payload);
+    return f;
+}
+
+} // namespace
+
+session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol) {
+    std::string leftover = std::move(u.leftover);
+    auto* s = new session(std::move(u), std::move(config), std::move(subprotocol));
+    s->start(std::move(leftover));
+    return s;
+}
+
+session::session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol)
+    : config_(std::move(config)),
+      opt_(config_->opt),
+      cb_(config_->cb),
+      stream_(std::move(u.stream)),
+      loop_(u.loop),
+      request_(std::move(u.request)),
+      subprotocol_(std::move(subprotocol)),
+      remote_(std::move(u.remote)),
+      parser_(frame_parser_options{.max_message_size = opt_.max_message_size, .allow_rsv1 = false}),
+      idle_(*u.loop),
+      close_timer_(*u.loop) {}
+
+void session::start(std::string leftover) {
+    interest_ = net::loop::readable;
+    loop_->add(stream_->native_handle(), this, interest_);
+    loop_->watch_shutdown(this);
+    idle_.start(opt_.idle_timeout, [this] { close(close_code::going_away, "idle timeout"); });
+    // The bytes that followed the request come first (upgrade contract §3): they
+    // go into the read buffer before anything is read from the socket.
+    in_.assign(leftover.begin(), leftover.end());
+    in_end_ = in_.size();
+    if (in_.size() < read_chunk) in_.resize(read_chunk);
+    if (cb_.on_open) cb_.on_open(*this);
+    if (!closed_ && in_end_ > 0) process();
+    if (!closed_) update_interest();
+}
+
+void session::touch() {
+    if (!closed_) idle_.restart(opt_.idle_timeout);
+}
+
+bool session::reading_wanted() const noexcept {
+    if (closed_ || close_received_) return false;
+    // Once closing, keep reading for the peer's Close (or EOF) whatever is queued.
+    if (close_sent_) return true;
+    return buffered_ < opt_.send_high_water;
+}
+
+void session::update_interest() {
+    if (closed_) return;
+    std::uint32_t wanted = 0;
+    if (buffered_ > 0) wanted |= net::loop::writable;
+    if (reading_wanted()) wanted |= net::loop::readable;
+    if (wanted != interest_) {
+        interest_ = wanted;
+        loop_->modify(stream_->native_handle(), this, interest_);
+    }
+}
+
+void session::on_io(std::uint32_t events) {
+    if (closed_) return;
+    // On error or hangup too: with reading paused only a write can notice a dead peer.
+    if (events & (net::loop::writable | net::loop::error | net::loop::hangup)) flush();
+    if (closed_) return;
+    if (events & (net::loop::readable | net::loop::hangup | net::loop::error | net::loop::rdhangup)) on_readable();
+}
+
+void session::on_readable() {
+    for (int i = 0; i < 4 && !closed_ && reading_wanted(); ++i) {
+        // Unparsed bytes are at most an incomplete header or control frame (the
+        // parser hands out data payload as it arrives), so compacting moves little.
+        if (in_begin_ == in_end_) {
+            in_begin_ = in_end_ = 0;
+        } else if (in_.size() - in_end_ < min_free && in_begin_ > 0) {
+            std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
+            in_end_ -= in_begin_;
+            in_begin_ = 0;
+        }
+        if (in_.size() - in_end_ < min_free) in_.resize(in_end_ + read_chunk);
+        auto r = stream_->read({in_.data() + in_end_, in_.size() - in_end_});
+        if (r.bytes > 0) {
+            touch();
+            in_end_ += r.bytes;
+            if (failed_) {
+                in_begin_ = in_end_;  // failed: the rest of the input is discarded
+                continue;
+            }
+            process();
+            continue;
+        }
+        if (r.ec == std::errc::operation_would_block) break;
+        if (r.eof) {
+            on_eof();
+            return;
+        }
+        finish(close_sent_ ? sent_code_ : abnormal, close_sent_ ? std::string_view{sent_reason_} : "");
+        return;
+    }
+    update_interest();
+}
+
+void session::on_eof() {
+    // A peer that closes TCP without a Close frame (§7.1.5: 1006), or after
+    // ours went out unanswered: report the code we sent.
+    if (close_received_) finish(received_code_, received_reason_);
+    else if (close_sent_) finish(sent_code_, sent_reason_);
+    else finish(abnormal, {});
+}
+
+void session::process() {
+    while (!closed_ && !failed_ && !close_received_) {
+        std::span<char> input{in_.data() + in_begin_, in_end_ - in_begin_};
+        auto const s = parser_.parse(input);
+        if (s.header_done && is_control(parser_.header().op)) {
+            in_begin_ += s.consumed;
+            on_control(parser_.header().op, {s.payload.data(), s.payload.size()});
+        } else {
+            std::string_view const piece{s.payload.data(), s.payload.size()};
+            auto const kind = parser_.message_opcode() == opcode::text ? message_kind::text : message_kind::binary;
+            if (close_sent_) {
+                // §5.5.1: after sending a Close, data is not processed further.
+            } else if (s.message_done && s.header_done && message_.empty() &&
+                       parser_.header().op != opcode::continuation) {
+                deliver(piece, kind);  // a whole unfragmented message in the buffer: no copy
+            } else if (!piece.empty() || s.message_done) {
+                message_.append(piece);
+                if (s.message_done) {
+                    std::string m = std::move(message_);
+                    message_.clear();
+                    deliver(m, kind);
+                    // Keep a modest buffer for the next fragmented message, not a huge one.
+                    if (m.capacity() <= read_chunk) {
+                        m.clear();
+                        message_.swap(m);
+                    }
+                }
+            }
+            in_begin_ += s.consumed;
+        }
+        if (s.ec == error::need_more) break;
+        if (s.ec) {
+            fail(close_code_for(s.ec));
+            break;
+        }
+    }
+}
+
+void session::deliver(std::string_view data, message_kind k) {
+    if (cb_.on_message) cb_.on_message(*this, data, k);
+}
+
+void session::on_control(opcode op, std::string_view payload) {
+    switch (op) {
+    case opcode::ping:
+        // §5.5.2/§5.5.3: a Pong with the same payload, unless we already sent a Close.
+        if (!close_sent_) {
+            queue_frame(opcode::pong, payload);
+            flush();
+        }
+        return;
+    case opcode::pong:
+        return;  // §5.5.3: an unsolicited Pong needs no answer
+    case opcode::close: {
+        // The parser has checked the body (§5.5.1, §7.4).
+        auto const info = parse_close_payload(payload);
+        close_received_ = true;
+        received_code_ = static_cast<std::uint16_t>(info.code);
+        received_reason_.assign(info.reason);
+        if (!close_sent_) {
+            // §5.5.1: echo the status code; a Close without a code is answered with an empty one.
+            send_close(received_code_, {});
+        }
+        // §7.1.1: the server closes the TCP connection once its Close is out.
+        if (buffered_ == 0) finish(received_code_, received_reason_);
+        else update_interest();
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+void session::queue_frame(opcode op, std::string_view payload) {
+    out_.push_back(make_frame(op, payload));
+    buffered_ += out_.back().size();
+}
+
+bool session::send(std::string_view data, message_kind k) {
+    if (closed_ || close_sent_) return false;
+    if (buffered_ > opt_.max_buffered) {
+        fail(close_code::policy_violation, "send buffer limit");
+        return false;
+    }
+    queue_frame(k == message_kind::text ? opcode::text : opcode::binary, data);
+    flush();
+    bool const below = !closed_ && buffered_ < opt_.send_high_water;
+    if (!below) drain_owed_ = true;
+    return below;
+}
+
+void session::ping(std::string_view payload) {
+    if (closed_ || close_sent_) return;
+    queue_frame(opcode::ping, payload.substr(0, max_control_payload));
+    flush();
+}
+
+void session::close(std::uint16_t code, std::string_view reason) {
+    if (closed_ || close_sent_) return;
+    send_close(code, reason);
+}
+
+void session::send_close(std::uint16_t code, std::string_view reason) {
+    auto const body = make_close_payload(static_cast<close_code>(code), reason);
+    close_sent_ = true;
+    sent_code_ = body.size >= 2 ? code : no_status;
+    sent_reason_.assign(body.size > 2 ? body.view().substr(2) : std::string_view{});
+    queue_frame(opcode::close, body.view());
+    // The peer has close_timeout to answer and to take what is queued.
+    close_timer_.start(opt_.close_timeout, [this] {
+        finish(close_received_ ? received_code_ : sent_code_, close_received_ ? received_reason_ : sent_reason_);
+    });
+    flush();
+}
+
+void session::fail(close_code code, std::string_view reason) {
+    // §7.1.7 _Fail the WebSocket Connection_: no more data is processed; the
+    // Close goes out (if none has), then TCP is half-closed and closed when the
+    // peer closes it (or at close_timeout).
+    if (closed_) return;
+    failed_ = true;
+    in_begin_ = in_end_;
+    message_.clear();
+    if (close_sent_) {
+        finish(sent_code_, sent_reason_);
+        return;
+    }
+    // Unsent frames are dropped (the front one stays if partly written, to keep the framing).
+    while (out_.size() > (out_offset_ > 0 ? 1u : 0u)) {
+        buffered_ -= out_.back().size();
+        out_.pop_back();
+    }
+    send_close(static_cast<std::uint16_t>(code), reason);
+}
+
+void session::flush() {
+    while (!closed_ && !out_.empty()) {
+        std::array<iovec, max_iov> iov{};
+        std::size_t n = 0;
+        for (auto it = out_.begin(); it != out_.end() && n < max_iov; ++it, ++n) {
+            std::size_t const skip = n == 0 ? out_offset_ : 0;
+            iov[n].iov_base = it->data() + skip;
+            iov[n].iov_len = it->size() - skip;
+        }
+        auto r = stream_->writev({iov.data(), n});
+        if (r.bytes > 0) {
+            touch();
+            std::size_t left = r.bytes;
+            buffered_ -= left;
+            while (left > 0) {
+                std::size_t const rest = out_.front().size() - out_offset_;
+                if (left >= rest) {
+                    left -= rest;
+                    out_.pop_front();
+                    out_offset_ = 0;
+                } else {
+                    out_offset_ += left;
+                    left = 0;
+                }
+            }
+            continue;
+        }
+        if (r.ec == std::errc::operation_would_block) break;
+        // The peer is gone (reset, broken pipe).
+        finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
+               close_received_ ? received_reason_ : close_sent_ ? sent_reason_ : "");
+        return;
+    }
+    if (closed_) return;
+    if (out_.empty()) {
+        if (close_received_ && close_sent_) {
+            // §7.1.1: both Close frames are exchanged: the server closes TCP first.
+            finish(received_code_, received_reason_);
+            return;
+        }
+        if (failed_ && !write_shut_) {
+            // Our Close is out: FIN, then wait for the peer's FIN (its unread data would turn
+            // an immediate close into a reset that can destroy the Close in flight).
+            stream_->shutdown_write();
+            write_shut_ = true;
+        }
+    }
+    if (drain_owed_ && !close_sent_ && buffered_ < opt_.send_high_water / 2) {
+        drain_owed_ = false;
+        if (cb_.on_drain) cb_.on_drain(*this);
+    }
+    update_interest();
+}
+
+void session::on_shutdown(bool force) noexcept {
+    if (closed_) return;
+    if (force) {
+        finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
+               close_received_ ? received_reason_ : close_sent_ ? sent_reason_ : "");
+        return;
+    }
+    close(close_code::going_away, "server shutting down");
+}
+
+void session::finish(std::uint16_t code, std::string_view reason) {
+    if (closed_) return;
+    closed_ = true;
+    std::string const why(reason);  // `reason` may point into a member
+    idle_.cancel();
+    close_timer_.cancel();
+    loop_->unwatch_shutdown(this);
+    loop_->remove(stream_->native_handle());
+    stream_->close();
+    out_.clear();
+    buffered_ = 0;
+    if (cb_.on_close) cb_.on_close(*this, code, why);
+    // Events for this handler may still be pending in this dispatch.
+    loop_->defer([this] { delete this; });
+}
+
+} // namespace upshift::ws

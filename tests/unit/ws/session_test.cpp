@@ -1,0 +1,603 @@
+// The WebSocket server end to end in process: ws::make_protocol behind server::accept_upgrade, and
+// a raw client that masks its frames (tests/unit/ws/client_frames.hpp) and reads the server's
+// unmasked ones byte by byte. RFC 6455 sections are cited per test.
+#include <optional>
+#include <thread>
+
+#include "client_frames.hpp"
+#include "server_fixture.hpp"
+#include "upshift/ws/server.hpp"
+
+namespace upshift::test {
+namespace {
+
+using ws::opcode;
+using ws::test::frame;
+using ws::test::frame_spec;
+
+constexpr std::string_view rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";          // RFC 6455 §1.3, §4.2.2 item 5.4
+constexpr std::string_view rfc_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
+
+/// One frame as the server sent it (unmasked, §5.1).
+struct server_frame {
+    bool fin = false;
+    int rsv = 0;
+    opcode op = opcode::continuation;
+    bool masked = false;
+    std::string payload;
+
+    /// The status code of a Close (0 if the body has none).
+    int close_code() const {
+        if (payload.size() < 2) return 0;
+        return (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+    }
+    std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : std::string{}; }
+};
+
+/// Length of the complete frame at the front of `b`, or 0.
+std::size_t frame_length(std::string_view b) {
+    if (b.size() < 2) return 0;
+    auto const b1 = static_cast<unsigned char>(b[1]);
+    std::size_t header = 2;
+    std::uint64_t len = b1 & 0x7F;
+    if (len == 126 || len == 127) {
+        std::size_t const ext = len == 126 ? 2 : 8;
+        if (b.size() < 2 + ext) return 0;
+        len = 0;
+        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | static_cast<unsigned char>(b[2 + i]);
+        header += ext;
+    }
+    if (b1 & 0x80) header += 4;
+    if (b.size() < header + len) return 0;
+    return header + static_cast<std::size_t>(len);
+}
+
+server_frame decode(std::string_view b) {
+    server_frame f;
+    auto const b0 = static_cast<unsigned char>(b[0]);
+    auto const b1 = static_cast<unsigned char>(b[1]);
+    f.fin = (b0 & 0x80) != 0;
+    f.rsv = (b0 >> 4) & 0x7;
+    f.op = static_cast<opcode>(b0 & 0x0F);
+    f.masked = (b1 & 0x80) != 0;
+    std::size_t header = 2;
+    if ((b1 & 0x7F) == 126) header += 2;
+    if ((b1 & 0x7F) == 127) header += 8;
+    if (f.masked) header += 4;
+    f.payload = std::string(b.substr(header));
+    return f;
+}
+
+std::string close_body(int code, std::string_view reason = {}) {
+    std::string s;
+    s += static_cast<char>((code >> 8) & 0xFF);
+    s += static_cast<char>(code & 0xFF);
+    s.append(reason);
+    return s;
+}
+
+std::string pattern(std::size_t n, unsigned seed = 3) {
+    std::string s(n, '\0');
+    std::uint32_t x = seed * 2654435761u + 1;
+    for (std::size_t i = 0; i < n; ++i) {
+        x = x * 1103515245u + 12345u;
+        s[i] = static_cast<char>(x >> 23);
+    }
+    return s;
+}
+
+/// An opening handshake request (§4.1, §4.2.1) for `target`; `extra` is "Name: value\r\n" lines.
+std::string ws_request(std::string_view extra = {}, std::string_view key = rfc_key, std::string_view version = "13",
+                       std::string_view target = "/ws") {
+    std::string h = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
+    h.append("Sec-WebSocket-Key: ").append(key).append("\r\n");
+    h.append("Sec-WebSocket-Version: ").append(version).append("\r\n");
+    h.append(extra);
+    return request("GET", target, h);
+}
+
+class WsSessionTest : public server_fixture {
+protected:
+    /// Starts a server whose handler switches to ws::make_protocol(opt, behaviour) (events:
+    /// "open:<subprotocol>", "message:<text|binary>:<size>", "close:<code>:<reason>"), echoing every
+    /// message unless `b` is given. Without an upgrade the handler answers 426.
+    ::testing::AssertionResult start_ws(ws::options opt = {}, std::optional<ws::behaviour> b = std::nullopt) {
+        ws::behaviour beh;
+        if (b) {
+            beh = std::move(*b);
+        } else {
+            beh.on_message = [](ws::session& s, std::string_view m, ws::message_kind k) {
+                if (m == "close-me") {
+                    s.close(4000, "asked");
+                    return;
+                }
+                s.send(m, k);
+            };
+        }
+        auto user_open = std::move(beh.on_open);
+        beh.on_open = [this, user_open](ws::session& s) {
+            events.add("open:" + s.subprotocol());
+            if (user_open) user_open(s);
+        };
+        auto user_message = std::move(beh.on_message);
+        beh.on_message = [this, user_message](ws::session& s, std::string_view m, ws::message_kind k) {
+            events.add(std::string("message:") + (k == ws::message_kind::text ? "text:" : "binary:") +
+                       std::to_string(m.size()));
+            if (user_message) user_message(s, m, k);
+        };
+        beh.on_close = [this](ws::session&, std::uint16_t code, std::string_view reason) {
+            events.add("close:" + std::to_string(code) + ":" + std::string(reason));
+        };
+        auto r = std::make_shared<upgrade::registry>();
+        r->add(ws::make_protocol(std::move(opt), std::move(beh)));
+        registry_ = r;
+        return start([r](exchange& ex) {
+            if (server::accept_upgrade(ex, *r)) return;
+            ex.respond(status::upgrade_required, {{"Upgrade", "websocket"}}, "");
+        });
+    }
+
+    /// Connects and completes the handshake; the 101 is checked.
+    std::optional<raw_client> open_ws(std::string_view extra = {}, std::string_view after = {}) {
+        auto c = connect();
+        if (!c.connected()) {
+            ADD_FAILURE() << c.error();
+            return std::nullopt;
+        }
+        if (!c.send_all(ws_request(extra) + std::string(after))) {
+            ADD_FAILURE() << c.error();
+            return std::nullopt;
+        }
+        auto head = c.read_until("\r\n\r\n");
+        if (!head) {
+            ADD_FAILURE() << "no 101: " << c.error() << c.received();
+            return std::nullopt;
+        }
+        auto r = parse_head(*head);
+        if (!r || r->status != 101) {
+            ADD_FAILURE() << "not a 101: " << *head;
+            return std::nullopt;
+        }
+        return c;
+    }
+
+    static std::optional<server_frame> read_frame(raw_client& c, std::chrono::milliseconds timeout = 5s) {
+        auto bytes = c.read_until([](std::string_view b) { return frame_length(b); }, timeout);
+        if (!bytes) return std::nullopt;
+        return decode(*bytes);
+    }
+
+    /// Reads a Close (skipping nothing: the next frame must be it), then expects the TCP close.
+    static void expect_close(raw_client& c, int code, bool answer = true) {
+        auto f = read_frame(c);
+        ASSERT_TRUE(f) << c.error() << " received " << c.received().size() << " bytes";
+        EXPECT_EQ(f->op, opcode::close);
+        EXPECT_FALSE(f->masked);  // §5.1
+        EXPECT_EQ(f->close_code(), code);
+        if (answer) c.send_all(frame(opcode::close, close_body(code)));
+        EXPECT_TRUE(c.wait_closed(5s)) << "the server did not close TCP after the Close (§7.1.1)";
+        // After failing the connection the server half-closes and waits for our FIN (so that
+        // unread input cannot turn its close into a reset that destroys the Close in flight).
+        c.close();
+    }
+
+    std::shared_ptr<upgrade::registry const> registry_;
+};
+
+// §4.2.2 item 5.4: Sec-WebSocket-Accept for the RFC's own example key; §4.2.2 item 5.2/5.3: the
+// 101 carries Upgrade: websocket and Connection: Upgrade.
+TEST_F(WsSessionTest, HandshakeAcceptKeyRfcExample) {
+    ASSERT_TRUE(start_ws());
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(ws_request()));
+    auto head = c.read_until("\r\n\r\n");
+    ASSERT_TRUE(head) << c.error();
+    auto r = parse_head(*head);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 101);
+    EXPECT_EQ(r->header("Upgrade"), "websocket") << *r;
+    EXPECT_TRUE(r->has_token("Connection", "upgrade")) << *r;
+    EXPECT_EQ(r->header("Sec-WebSocket-Accept"), std::string(rfc_accept)) << *r;
+    EXPECT_EQ(r->header_count("Sec-WebSocket-Protocol"), 0u) << *r;
+    EXPECT_TRUE(events.wait_for("open:"));
+}
+
+// §4.2.2 item 4 / §4.4: a version the server does not speak gets 426 and the versions it does.
+TEST_F(WsSessionTest, Version8Gets426WithVersion13) {
+    ASSERT_TRUE(start_ws());
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(ws_request({}, rfc_key, "8")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << c.error() << c.received();
+    EXPECT_EQ(r->status, 426);
+    EXPECT_EQ(r->header("Sec-WebSocket-Version"), "13") << *r;
+    EXPECT_EQ(r->header("Upgrade"), "websocket") << *r;
+    EXPECT_FALSE(events.contains("open:"));
+}
+
+// §4.2.1 item 5: a key that is not base64 of 16 bytes gets 400.
+TEST_F(WsSessionTest, BadKeyGets400) {
+    ASSERT_TRUE(start_ws());
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(ws_request({}, "not-a-key")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << c.error() << c.received();
+    EXPECT_EQ(r->status, 400);
+}
+
+// Without any upgrade the route answers normally (here 426).
+TEST_F(WsSessionTest, PlainRequestIsNotSwitched) {
+    ASSERT_TRUE(start_ws());
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(get("/ws")));
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->status, 426);
+}
+
+// §4.2.2 item 5.5: the server picks one of the client's subprotocols (here by its own preference)
+// and names it in Sec-WebSocket-Protocol; none in common: no field.
+TEST_F(WsSessionTest, SubprotocolSelection) {
+    ws::options opt;
+    opt.subprotocols = {"v2.chat", "chat"};
+    ASSERT_TRUE(start_ws(opt));
+    {
+        auto c = connect();
+        ASSERT_TRUE(c.send_all(ws_request("Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: x, v2.chat\r\n")));
+        auto head = c.read_until("\r\n\r\n");
+        ASSERT_TRUE(head) << c.error();
+        auto r = parse_head(*head);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 101);
+        EXPECT_EQ(r->header("Sec-WebSocket-Protocol"), "v2.chat") << *r;
+        EXPECT_TRUE(events.wait_for("open:v2.chat"));
+    }
+    {
+        auto c = connect();
+        ASSERT_TRUE(c.send_all(ws_request("Sec-WebSocket-Protocol: superchat\r\n")));
+        auto head = c.read_until("\r\n\r\n");
+        ASSERT_TRUE(head) << c.error();
+        auto r = parse_head(*head);
+        ASSERT_TRUE(r);
+        EXPECT_EQ(r->status, 101);
+        EXPECT_EQ(r->header_count("Sec-WebSocket-Protocol"), 0u) << *r;
+    }
+}
+
+// §4.2.2 item 4, §10.2: an Origin the server does not accept is refused with 403.
+TEST_F(WsSessionTest, OriginNotAllowedGets403) {
+    ws::options opt;
+    opt.allowed_origins = {"https://good.example"};
+    ASSERT_TRUE(start_ws(opt));
+    auto bad = connect();
+    ASSERT_TRUE(bad.send_all(ws_request("Origin: https://evil.example\r\n")));
+    auto r = bad.read_response();
+    ASSERT_TRUE(r) << bad.error();
+    EXPECT_EQ(r->status, 403);
+    auto good = open_ws("Origin: https://good.example\r\n");
+    ASSERT_TRUE(good);
+}
+
+// Upgrade contract §3 (upgraded::leftover): a frame sent in the same write as the request is
+// delivered, before anything read from the socket.
+TEST_F(WsSessionTest, RequestAndFirstFrameInOneWrite) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws({}, frame(opcode::text, "first") + frame(opcode::binary, "second"));
+    ASSERT_TRUE(c);
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->payload, "first");
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::binary);
+    EXPECT_EQ(f->payload, "second");
+}
+
+// §5.6: text and binary data frames come back with the same opcode, unmasked (§5.1), FIN set.
+TEST_F(WsSessionTest, EchoTextAndBinary) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    std::string const bin = pattern(70000);  // a 64-bit extended length (§5.2)
+    std::string const text = "héllo wörld";
+    ASSERT_TRUE(c->send_all(frame(opcode::text, text) + frame(opcode::binary, bin) + frame(opcode::text, "")));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_TRUE(f->fin);
+    EXPECT_FALSE(f->masked);
+    EXPECT_EQ(f->rsv, 0);
+    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->payload, text);
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::binary);
+    EXPECT_TRUE(f->payload == bin);
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->payload, "");
+    EXPECT_TRUE(events.wait_for("message:binary:70000"));
+}
+
+// §5.4: a fragmented message, with control frames injected between its fragments (§5.4: "Control
+// frames MAY be injected in the middle of a fragmented message"), is one message; the Ping is
+// answered at once (§5.5.2), before the message is complete.
+TEST_F(WsSessionTest, FragmentedMessageWithInterleavedPing) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "Hel", frame_spec{.fin = false}) + frame(opcode::ping, "p!")));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->payload, "p!");
+    // A code point split across fragments (§5.6: the message as a whole is UTF-8).
+    std::string const e_acute = "\xC3\xA9";
+    ASSERT_TRUE(c->send_all(frame(opcode::continuation, "lo " + e_acute.substr(0, 1), frame_spec{.fin = false}) +
+                            frame(opcode::pong, "unsolicited") +
+                            frame(opcode::continuation, e_acute.substr(1))));
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->payload, "Hello " + e_acute);
+    EXPECT_EQ(events.count("message:text:8"), 1u);
+}
+
+// §5.5.2/§5.5.3: a Pong carries the Ping's application data; an unsolicited Pong is not answered.
+TEST_F(WsSessionTest, PingGetsPongWithSamePayload) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    std::string const payload = pattern(125);
+    ASSERT_TRUE(c->send_all(frame(opcode::pong, "x") + frame(opcode::ping, payload) + frame(opcode::ping, "")));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_TRUE(f->payload == payload);
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->payload, "");
+}
+
+// §5.1: "The server MUST close the connection upon receiving a frame that is not masked";
+// §7.4.1: 1002 protocol error; §7.1.7: Close, then the TCP connection is closed.
+TEST_F(WsSessionTest, UnmaskedFrameFailsWith1002) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "hi", frame_spec{.masked = false})));
+    expect_close(*c, 1002);
+    EXPECT_TRUE(events.wait_for("close:1002:"));
+    EXPECT_FALSE(events.contains("message:text:2"));
+}
+
+// §8.1: invalid UTF-8 in a text message fails the connection with 1007 (§7.4.1).
+TEST_F(WsSessionTest, InvalidUtf8FailsWith1007) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "ok\xC0\xAF")));
+    expect_close(*c, 1007, /*answer=*/false);
+    EXPECT_TRUE(events.wait_for("close:1007:"));
+}
+
+// §7.4.1 1009: a message larger than the server accepts, here across fragments.
+TEST_F(WsSessionTest, OversizeMessageFailsWith1009) {
+    ws::options opt;
+    opt.max_message_size = 1000;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::binary, std::string(1000, 'a'))));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->payload.size(), 1000u);
+    ASSERT_TRUE(c->send_all(frame(opcode::binary, std::string(600, 'a'), frame_spec{.fin = false}) +
+                            frame(opcode::continuation, std::string(600, 'b'))));
+    expect_close(*c, 1009);
+    EXPECT_TRUE(events.wait_for("close:1009:"));
+}
+
+// §5.5.1: the server answers a Close with a Close echoing the status code, then (§7.1.1) closes
+// TCP; §7.1.5: the connection close code is the peer's.
+TEST_F(WsSessionTest, PeerCloseIsEchoedWithCode) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1000, "bye"))));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->close_code(), 1000);
+    EXPECT_TRUE(c->wait_closed(5s));
+    EXPECT_TRUE(events.wait_for("close:1000:bye"));
+
+    // A Close without a status: an empty Close back, and 1005 for the application (§7.1.5).
+    auto d = open_ws();
+    ASSERT_TRUE(d);
+    ASSERT_TRUE(d->send_all(frame(opcode::close, "")));
+    f = read_frame(*d);
+    ASSERT_TRUE(f) << d->error();
+    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->payload, "");
+    EXPECT_TRUE(d->wait_closed(5s));
+    EXPECT_TRUE(events.wait_for("close:1005:"));
+}
+
+// §5.5.1: after sending a Close, data frames are not processed; the server closes TCP when the
+// peer's Close arrives (§7.1.1).
+TEST_F(WsSessionTest, ServerInitiatedCloseIgnoresLaterData) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "close-me")));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->close_code(), 4000);
+    EXPECT_EQ(f->close_reason(), "asked");
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "late") + frame(opcode::close, close_body(4000))));
+    EXPECT_TRUE(c->wait_closed(5s));
+    EXPECT_EQ(c->received(), "") << "data was answered after the Close";
+    EXPECT_TRUE(events.wait_for("close:4000:"));
+    EXPECT_FALSE(events.contains("message:text:4"));
+}
+
+// The peer never answers the server's Close: TCP is closed after close_timeout, and the
+// application hears the code it sent.
+TEST_F(WsSessionTest, UnansweredCloseTimesOut) {
+    ws::options opt;
+    opt.close_timeout = 200ms;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "close-me")));
+    expect_close(*c, 4000, /*answer=*/false);
+    EXPECT_TRUE(events.wait_for("close:4000:asked"));
+}
+
+// Documented policy: no traffic for idle_timeout closes with 1001 "idle timeout".
+TEST_F(WsSessionTest, IdleTimeoutClosesWith1001) {
+    ws::options opt;
+    opt.idle_timeout = 200ms;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    auto f = read_frame(*c, 5s);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->close_code(), 1001);
+    EXPECT_EQ(f->close_reason(), "idle timeout");
+    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1001))));
+    EXPECT_TRUE(c->wait_closed(5s));
+    EXPECT_TRUE(events.wait_for("close:1001:"));
+}
+
+// §7.4.1 1001 "going away, such as a server going down": server::stop() closes open sessions
+// with a Close 1001; the peer answers and the server closes TCP and returns from run().
+TEST_F(WsSessionTest, ServerStopSendsClose1001) {
+    ASSERT_TRUE(start_ws());
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(events.wait_for("open:"));
+    std::thread stopper([this] { stop_and_join(); });
+    auto f = read_frame(*c);
+    bool const got = f.has_value();
+    if (got) {
+        EXPECT_EQ(f->op, opcode::close);
+        EXPECT_EQ(f->close_code(), 1001);
+        c->send_all(frame(opcode::close, close_body(1001)));
+        EXPECT_TRUE(c->wait_closed(5s));
+    }
+    stopper.join();
+    ASSERT_TRUE(got) << c->error();
+    EXPECT_TRUE(run_returned());
+    EXPECT_TRUE(events.wait_for("close:1001:"));
+}
+
+// Backpressure: a 4 MiB message echoed to a client that reads slowly; send() passes the
+// high-water mark, the session stops reading, and everything arrives intact and in order.
+TEST_F(WsSessionTest, LargeMessagesWithBackpressure) {
+    ws::options opt;
+    opt.send_high_water = 256 * 1024;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    set_small_rcvbuf(*c);
+    std::string const big = pattern(4 << 20, 11);
+    std::string out;
+    for (int i = 0; i < 3; ++i) out += frame(opcode::binary, big);
+    ASSERT_TRUE(c->send_all(out, 30s));
+    for (int i = 0; i < 3; ++i) {
+        auto f = read_frame(*c, 30s);
+        ASSERT_TRUE(f) << c->error();
+        EXPECT_EQ(f->op, opcode::binary);
+        EXPECT_TRUE(f->payload == big) << "message " << i << " differs";
+    }
+    EXPECT_EQ(events.count("message:binary:" + std::to_string(big.size())), 3u);
+}
+
+// send() returns false at send_high_water and on_drain follows below half of it; the peer gets
+// every message intact.
+TEST_F(WsSessionTest, SendHighWaterAndDrain) {
+    ws::options opt;
+    opt.send_high_water = 256 * 1024;
+    ws::behaviour b;
+    std::string const chunk = pattern(64 * 1024, 5);
+    b.on_message = [this, chunk](ws::session& s, std::string_view, ws::message_kind) {
+        int sent = 0;
+        while (s.send(chunk, ws::message_kind::binary)) ++sent;
+        events.add("blocked after " + std::to_string(sent + 1));
+        events.add(s.buffered_amount() >= 256 * 1024 ? "at high water" : "below high water?");
+    };
+    b.on_drain = [this](ws::session& s) {
+        events.add("drain");
+        if (s.buffered_amount() >= 128 * 1024) events.add("drain above half?");
+        s.close(1000, "done");
+    };
+    ASSERT_TRUE(start_ws(opt, b));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    set_small_rcvbuf(*c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
+    ASSERT_TRUE(events.wait_for("at high water"));
+    std::size_t data_frames = 0;
+    for (;;) {
+        auto f = read_frame(*c, 10s);
+        ASSERT_TRUE(f) << c->error();
+        if (f->op == opcode::close) {
+            EXPECT_EQ(f->close_code(), 1000);
+            break;
+        }
+        ASSERT_EQ(f->op, opcode::binary);
+        ASSERT_TRUE(f->payload == chunk);
+        ++data_frames;
+    }
+    EXPECT_GE(data_frames, 4u);
+    EXPECT_EQ(events.count("drain"), 1u);
+    EXPECT_FALSE(events.contains("drain above half?"));
+    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1000))));
+    EXPECT_TRUE(c->wait_closed(5s));
+    EXPECT_TRUE(events.wait_for("close:1000:"));
+}
+
+// Documented slow-reader policy: a send() while more than max_buffered bytes are queued fails the
+// connection with 1008 (§7.4.1 policy violation); unsent frames are dropped, the Close goes next.
+TEST_F(WsSessionTest, SlowReaderAboveMaxBufferedGets1008) {
+    ws::options opt;
+    opt.send_high_water = 64 * 1024;
+    opt.max_buffered = 512 * 1024;
+    ws::behaviour b;
+    std::string const chunk = pattern(64 * 1024, 9);
+    b.on_message = [this, chunk](ws::session& s, std::string_view, ws::message_kind) {
+        for (int i = 0; i < 1000 && !s.closing(); ++i) s.send(chunk, ws::message_kind::binary);
+        events.add(s.closing() ? "closing" : "still open?");
+    };
+    ASSERT_TRUE(start_ws(opt, b));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    set_small_rcvbuf(*c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "flood")));
+    ASSERT_TRUE(events.wait_for("closing"));
+    std::size_t data_frames = 0;
+    for (;;) {
+        auto f = read_frame(*c, 10s);
+        ASSERT_TRUE(f) << c->error();
+        if (f->op == opcode::close) {
+            EXPECT_EQ(f->close_code(), 1008);
+            break;
+        }
+        ASSERT_EQ(f->op, opcode::binary);
+        ASSERT_TRUE(f->payload == chunk);
+        ++data_frames;
+    }
+    EXPECT_LT(data_frames, 1000u);
+    EXPECT_TRUE(c->wait_closed(5s));
+    c->close();
+    EXPECT_TRUE(events.wait_for("close:1008:send buffer limit"));
+}
+
+} // namespace
+} // namespace upshift::test
