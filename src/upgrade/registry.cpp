@@ -16,12 +16,18 @@ protocol const* registry::find(std::string_view name) const noexcept {
     return nullptr;
 }
 
+std::shared_ptr<protocol const> registry::find_shared(std::string_view name) const noexcept {
+    for (auto const& p : protocols_)
+        if (ascii::iequals(p->name(), name)) return p;
+    return nullptr;
+}
+
 std::optional<selection> registry::select(std::span<offer const> offers, http1::request_head const& req) const {
     // The client lists offers in descending preference: honour its order, not ours,
     // and only ever pick something it offered.
     std::optional<selection> refused;
     for (auto const& o : offers) {
-        auto const* p = find(o.name);
+        auto p = find_shared(o.name);
         if (!p) continue;
         auto d = p->negotiate(o, req);
         if (d.what() == decision::kind::accept) return selection{p, &o, std::move(d.fields()), std::nullopt};

@@ -65,7 +65,9 @@ public:
 };
 
 struct selection {
-    protocol const* proto = nullptr;
+    /// Shared: the switch completes after the 101 is flushed, and the protocol
+    /// must still be alive then even if the registry that chose it is gone.
+    std::shared_ptr<protocol const> proto;
     offer const* chosen = nullptr;  ///< points into the offers given to select()
     http1::fields extra;            ///< fields for the 101
     /// No offer was accepted and `proto` refused `chosen`: answer with this
@@ -82,6 +84,7 @@ public:
     void add(std::shared_ptr<protocol const> p);
     bool empty() const noexcept { return protocols_.empty(); }
     protocol const* find(std::string_view name) const noexcept;
+    std::shared_ptr<protocol const> find_shared(std::string_view name) const noexcept;
     /// The first accepted offer; if none is accepted, the first refusal; else nullopt.
     std::optional<selection> select(std::span<offer const> offers, http1::request_head const& req) const;
     /// "name1, name2": for Upgrade on a 426 or to advertise on ordinary responses.

@@ -120,9 +120,8 @@ bool accept_upgrade(exchange& ex, upgrade::registry const& r) {
         ex.respond(d.status(), std::move(d.fields()), std::move(d.body()));
         return true;
     }
-    auto const* proto = sel->proto;
     auto ec = ex.switch_protocols(*sel->chosen, std::move(sel->extra),
-                                  [proto](upgrade::upgraded u) { proto->start(std::move(u)); });
+                                  [proto = sel->proto](upgrade::upgraded u) { proto->start(std::move(u)); });
     return !ec;
 }
 

@@ -135,7 +135,7 @@ TEST(Registry, ClientOrderWinsOverRegistrationOrder) {
     auto const offers = parse_offers(r.head());
     auto const sel = s.reg.select(offers, r.head());
     ASSERT_TRUE(sel);
-    EXPECT_EQ(sel->proto, s.echo.get());
+    EXPECT_EQ(sel->proto.get(), s.echo.get());
     ASSERT_NE(sel->chosen, nullptr);
     EXPECT_EQ(sel->chosen, &offers[0]);  // points into the span given
     EXPECT_EQ(sel->chosen->token(), "echo");
@@ -150,7 +150,7 @@ TEST(Registry, UnknownOffersAreSkipped) {
     auto const offers = parse_offers(r.head());
     auto const sel = s.reg.select(offers, r.head());
     ASSERT_TRUE(sel);
-    EXPECT_EQ(sel->proto, s.ws.get());
+    EXPECT_EQ(sel->proto.get(), s.ws.get());
     EXPECT_EQ(sel->chosen, &offers[2]);
     EXPECT_EQ(sel->chosen->token(), "WebSocket");  // as the client spelled it
 }
@@ -167,7 +167,7 @@ TEST(Registry, DecliningProtocolLetsTheNextOfferWin) {
     auto const offers = parse_offers(r.head());
     auto const sel = reg.select(offers, r.head());
     ASSERT_TRUE(sel);
-    EXPECT_EQ(sel->proto, echo.get());
+    EXPECT_EQ(sel->proto.get(), echo.get());
     EXPECT_EQ(sel->chosen, &offers[1]);
     EXPECT_EQ(foo->calls, 1);
 }
@@ -197,14 +197,14 @@ TEST(Registry, NegotiateSeesTheRequest) {
         auto const offers = parse_offers(r.head());
         auto const sel = reg.select(offers, r.head());
         ASSERT_TRUE(sel);
-        EXPECT_EQ(sel->proto, echo.get());
+        EXPECT_EQ(sel->proto.get(), echo.get());
     }
     {
         parsed_request r(upgrade_request("websocket, echo", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
         auto const offers = parse_offers(r.head());
         auto const sel = reg.select(offers, r.head());
         ASSERT_TRUE(sel);
-        EXPECT_EQ(sel->proto, ws.get());
+        EXPECT_EQ(sel->proto.get(), ws.get());
         EXPECT_TRUE(sel->extra.empty());
     }
 }
