@@ -14,6 +14,9 @@ std::shared_ptr<upgrade::registry const> make_ws_echo_registry() {
     auto r = std::make_shared<upgrade::registry>();
     ws::options opt;
     opt.max_message_size = std::size_t{64} << 20;
+    // RFC 7692: compress when the client offers it (browsers and python websockets do).
+    opt.permessage_deflate = true;
+    opt.max_inflated_message_size = std::size_t{64} << 20;
     r->add(ws::make_protocol(std::move(opt), std::move(b)));
     return r;
 }

@@ -11,6 +11,28 @@ namespace upshift::ws {
 namespace {
 
 constexpr std::string_view subprotocol_field = "Sec-WebSocket-Protocol";
+constexpr std::string_view extensions_field = "Sec-WebSocket-Extensions";
+
+std::vector<std::string_view> extension_values(http1::request_head const& req) {
+    std::vector<std::string_view> out;
+    req.for_each(extensions_field, [&](std::string_view v) { out.push_back(v); });
+    return out;
+}
+
+std::vector<std::string_view> extension_values(http1::fields const& headers) {
+    std::vector<std::string_view> out;
+    for (auto const& [name, value] : headers)
+        if (ascii::iequals(name, extensions_field)) out.push_back(value);
+    return out;
+}
+
+template <class Headers>
+std::optional<deflate_params> choose_deflate(options const& opt, Headers const& h) {
+    if (!opt.permessage_deflate) return std::nullopt;
+    return negotiate_deflate(extension_values(h), deflate_policy{.server_max_window_bits = opt.server_max_window_bits,
+                                                                 .server_no_context_takeover =
+                                                                     opt.server_no_context_takeover});
+}
 
 /// Elements of every Sec-WebSocket-Protocol line (§4.1: a comma list; several lines form one).
 template <class ForEachValue>
@@ -62,13 +84,16 @@ public:
         http1::fields extra = response_fields(check);  // Sec-WebSocket-Accept (§4.2.2 item 5.4)
         auto const chosen = select_subprotocol(config_->opt.subprotocols, offered(req));
         if (!chosen.empty()) extra.add(subprotocol_field, chosen);  // §4.2.2 item 5.5
+        // §4.2.2 item 5.6, RFC 7692 §5.1: the accepted extension with its agreed parameters.
+        if (auto const d = choose_deflate(config_->opt, req)) extra.add(extensions_field, format_deflate_response(*d));
         return extra;
     }
 
     void start(upgrade::upgraded u) const override {
         // negotiate() is pure, so the same choice is made again from the owned request.
         auto chosen = select_subprotocol(config_->opt.subprotocols, offered(u.request.headers));
-        session::open(std::move(u), config_, std::move(chosen));
+        auto deflate = choose_deflate(config_->opt, u.request.headers);
+        session::open(std::move(u), config_, std::move(chosen), std::move(deflate));
     }
 
 private:

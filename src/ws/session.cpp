@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "upshift/ws/close_payload.hpp"
+#include "upshift/ws/deflate_codec.hpp"
 #include "upshift/ws/frame_writer.hpp"
 #include "upshift/ws/server.hpp"
 
@@ -19,8 +20,8 @@ constexpr auto no_status = static_cast<std::uint16_t>(close_code::no_status);
 constexpr auto abnormal = static_cast<std::uint16_t>(close_code::abnormal);
 
 /// Frame bytes: header then payload, one allocation.
-std::string make_frame(opcode op, std::string_view payload) {
-    auto const h = server_frame_header(op, payload.size());
+std::string make_frame(opcode op, std::string_view payload, frame_flags flags = {}) {
+    auto const h = server_frame_header(op, payload.size(), flags);
     std::string f;
     f.reserve(h.size + payload.size());
     f.append(h.view()).append(payload);
@@ -29,14 +30,16 @@ std::string make_frame(opcode op, std::string_view payload) {
 
 } // namespace
 
-session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol) {
+session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+                       std::optional<deflate_params> pmd) {
     std::string leftover = std::move(u.leftover);
-    auto* s = new session(std::move(u), std::move(config), std::move(subprotocol));
+    auto* s = new session(std::move(u), std::move(config), std::move(subprotocol), std::move(pmd));
     s->start(std::move(leftover));
     return s;
 }
 
-session::session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol)
+session::session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+                 std::optional<deflate_params> pmd)
     : config_(std::move(config)),
       opt_(config_->opt),
       cb_(config_->cb),
@@ -45,9 +48,18 @@ session::session(upgrade::upgraded u, std::shared_ptr<session_config const> conf
       request_(std::move(u.request)),
       subprotocol_(std::move(subprotocol)),
       remote_(std::move(u.remote)),
-      parser_(frame_parser_options{.max_message_size = opt_.max_message_size, .allow_rsv1 = false}),
+      parser_(frame_parser_options{.max_message_size = opt_.max_message_size, .allow_rsv1 = pmd.has_value()}),
+      deflate_(std::move(pmd)),
       idle_(*u.loop),
-      close_timer_(*u.loop) {}
+      close_timer_(*u.loop) {
+    if (deflate_) {
+        deflater_ = std::make_unique<deflater>(deflate_->server_max_window_bits, deflate_->server_no_context_takeover);
+        inflater_ = std::make_unique<inflater>(deflate_->client_max_window_bits, deflate_->client_no_context_takeover,
+                                               opt_.max_inflated_message_size);
+    }
+}
+
+session::~session() = default;
 
 void session::start(std::string leftover) {
     interest_ = net::loop::readable;
@@ -148,6 +160,9 @@ void session::process() {
             auto const kind = parser_.message_opcode() == opcode::text ? message_kind::text : message_kind::binary;
             if (close_sent_) {
                 // §5.5.1: after sending a Close, data is not processed further.
+            } else if (parser_.message_compressed()) {
+                // RFC 7692 §6.2: inflated as the frames arrive.
+                if (!on_compressed(piece, s.message_done, kind)) break;
             } else if (s.message_done && s.header_done && message_.empty() &&
                        parser_.header().op != opcode::continuation) {
                 deliver(piece, kind);  // a whole unfragmented message in the buffer: no copy
@@ -172,6 +187,28 @@ void session::process() {
             break;
         }
     }
+}
+
+bool session::on_compressed(std::string_view piece, bool message_done, message_kind k) {
+    auto st = piece.empty() ? inflate_status::ok : inflater_->feed(piece);
+    if (st == inflate_status::ok && message_done) st = inflater_->finish();
+    if (st == inflate_status::too_big) {
+        fail(close_code::message_too_big);
+        return false;
+    }
+    if (st == inflate_status::corrupt) {
+        fail(close_code::invalid_payload, "bad compressed data");
+        return false;
+    }
+    if (!message_done) return true;
+    auto const m = inflater_->message();
+    // The parser does not check compressed text: it is checked once inflated (RFC 6455 §8.1).
+    if (k == message_kind::text && !is_valid_utf8(m)) {
+        fail(close_code::invalid_payload);
+        return false;
+    }
+    deliver(m, k);
+    return true;
 }
 
 void session::deliver(std::string_view data, message_kind k) {
@@ -220,7 +257,16 @@ bool session::send(std::string_view data, message_kind k) {
         fail(close_code::policy_violation, "send buffer limit");
         return false;
     }
-    queue_frame(k == message_kind::text ? opcode::text : opcode::binary, data);
+    auto const op = k == message_kind::text ? opcode::text : opcode::binary;
+    if (deflater_ && data.size() >= opt_.compress_threshold) {
+        // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
+        std::string payload;
+        deflater_->compress(data, payload);
+        out_.push_back(make_frame(op, payload, frame_flags{.fin = true, .rsv1 = true}));
+        buffered_ += out_.back().size();
+    } else {
+        queue_frame(op, data);
+    }
     flush();
     bool const below = !closed_ && buffered_ < opt_.send_high_water;
     if (!below) drain_owed_ = true;

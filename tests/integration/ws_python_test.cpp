@@ -1,8 +1,9 @@
 // The /ws/echo WebSocket route of `upshift serve` against an independent client: python3's
 // `websockets` package (Debian 12 ships 10.4, asyncio API only). Text, binary and a 1 MiB message
 // echo, ping/pong, and the closing handshake with 1000 (RFC 6455 §5.6, §5.5.2, §7.1.2). The client
-// offers permessage-deflate by default; the server does not negotiate extensions yet, so the 101
-// must carry no Sec-WebSocket-Extensions (§9.1) and the client falls back to plain frames.
+// offers permessage-deflate by default ("permessage-deflate; client_max_window_bits"); /ws/echo
+// accepts it (RFC 7692 §5.1, §7.1), so the 101 names the extension, every message from either side
+// may be compressed (§6), and everything still echoes byte for byte.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -40,7 +41,10 @@ import asyncio, sys, websockets
 async def main(port):
     uri = "ws://127.0.0.1:%d/ws/echo" % port
     async with websockets.connect(uri, max_size=4 * 2**20, open_timeout=10, close_timeout=10) as ws:
-        assert ws.response_headers.get("Sec-WebSocket-Extensions") is None, ws.response_headers
+        ext = ws.response_headers.get("Sec-WebSocket-Extensions")
+        assert ext is not None and ext.startswith("permessage-deflate"), ws.response_headers
+        assert [e.name for e in ws.extensions] == ["permessage-deflate"], ws.extensions
+        print("OK deflate " + ext)
         await ws.send("h\u00e9llo, w\u00f6rld")
         got = await asyncio.wait_for(ws.recv(), 10)
         assert got == "h\u00e9llo, w\u00f6rld", got
@@ -74,7 +78,7 @@ asyncio.run(main(int(sys.argv[1])))
 )PY";
     auto out = run_command({python, "-c", script, std::to_string(server_.port())}, std::chrono::seconds{120});
     ASSERT_TRUE(out.exit && out.exit->success()) << out;
-    for (auto const* line : {"OK text\n", "OK binary\n", "OK 1MiB\n", "OK fragmented\n", "OK ping\n", "OK close 1000\n"})
+    for (auto const* line : {"OK deflate permessage-deflate\n", "OK text\n", "OK binary\n", "OK 1MiB\n", "OK fragmented\n", "OK ping\n", "OK close 1000\n"})
         EXPECT_NE(out.out.find(line), std::string::npos) << line << out;
     EXPECT_TRUE(server_.wait_output("\"GET /ws/echo HTTP/1.1\" 101", 5s)) << server_.output();
     EXPECT_TRUE(healthy(server_.port()));

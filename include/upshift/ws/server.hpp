@@ -37,6 +37,13 @@
 //   without a code); otherwise the code the server sent (a failure, or a
 //   close the peer never answered); otherwise 1006 (the TCP connection was
 //   lost without any Close, §7.1.5).
+// - permessage-deflate (RFC 7692, options::permessage_deflate): the first
+//   acceptable offer is taken (deflate_params.hpp). Incoming compressed
+//   messages (RSV1 on the first frame, §6.1) are inflated as their frames
+//   arrive, bounded by max_inflated_message_size (1009), and text is UTF-8
+//   checked after inflating (1007); corrupt data fails with 1007. RSV1 without
+//   the extension, or on a control or continuation frame, is 1002. Outgoing
+//   messages of compress_threshold bytes or more are compressed (RSV1 set).
 #include <any>
 #include <chrono>
 #include <cstddef>
@@ -44,6 +51,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,9 +60,13 @@
 #include "upshift/upgrade/protocol.hpp"
 #include "upshift/upgrade/upgraded.hpp"
 #include "upshift/ws/close_code.hpp"
+#include "upshift/ws/deflate_params.hpp"
 #include "upshift/ws/frame_parser.hpp"
 
 namespace upshift::ws {
+
+class deflater;
+class inflater;
 
 struct options {
     /// Largest message (sum of its fragments); above it the session fails with 1009.
@@ -74,6 +86,16 @@ struct options {
     /// Empty: any Origin (or none). Otherwise Origin must equal one of these
     /// exactly, else 403 (§4.2.2 item 4, §10.2); a request without Origin is refused too.
     std::vector<std::string> allowed_origins;
+    /// Negotiate permessage-deflate (RFC 7692) when the client offers it.
+    bool permessage_deflate = false;
+    /// Our LZ77 window (8..15; zlib uses 9 for 8); announced in the 101 when below 15.
+    int server_max_window_bits = 15;
+    /// Reset our compressor after every message (less memory kept per message, worse ratio).
+    bool server_no_context_takeover = false;
+    /// Outgoing messages smaller than this many bytes are sent uncompressed.
+    std::size_t compress_threshold = 128;
+    /// A compressed message inflating beyond this fails the connection with 1009.
+    std::size_t max_inflated_message_size = std::size_t{16} << 20;
 };
 
 enum class message_kind { text, binary };
@@ -106,7 +128,9 @@ public:
     /// Takes over an upgraded connection; `subprotocol` is the one announced in the 101.
     /// Calls on_open, then handles upgraded.leftover (frames sent with the request) before
     /// reading the socket.
-    static session* open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol);
+    /// `pmd`: the permessage-deflate parameters announced in the 101, if any.
+    static session* open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+                         std::optional<deflate_params> pmd = std::nullopt);
 
     /// Queues one unfragmented message. False when the session is closing or
     /// closed (nothing queued), or when the queue is now at or above
@@ -124,6 +148,8 @@ public:
     /// Bytes queued and not yet written to the socket.
     std::size_t buffered_amount() const noexcept { return buffered_; }
     std::string const& subprotocol() const noexcept { return subprotocol_; }
+    /// The permessage-deflate parameters in use, if negotiated.
+    std::optional<deflate_params> const& deflate() const noexcept { return deflate_; }
     upgrade::request_info const& request() const noexcept { return request_; }
     net::loop& loop() noexcept { return *loop_; }
     std::string const& remote() const noexcept { return remote_; }
@@ -137,13 +163,15 @@ public:
     void on_shutdown(bool force) noexcept override;
 
 private:
-    session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol);
-    ~session() override = default;
+    session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+            std::optional<deflate_params> pmd);
+    ~session() override;
     void start(std::string leftover);
     void on_readable();
     void process();
     void on_control(opcode op, std::string_view payload);
     void deliver(std::string_view data, message_kind k);
+    bool on_compressed(std::string_view piece, bool message_done, message_kind k);
     void fail(close_code code, std::string_view reason = {});
     void send_close(std::uint16_t code, std::string_view reason);
     void queue_frame(opcode op, std::string_view payload);
@@ -168,6 +196,9 @@ private:
     std::size_t in_begin_ = 0;
     std::size_t in_end_ = 0;
     std::string message_;        // a fragmented message being reassembled
+    std::optional<deflate_params> deflate_;
+    std::unique_ptr<deflater> deflater_;  // negotiated permessage-deflate only
+    std::unique_ptr<inflater> inflater_;
 
     std::deque<std::string> out_;  // whole frames, the front one possibly partly written
     std::size_t out_offset_ = 0;   // bytes of out_.front() already written

@@ -4,6 +4,8 @@
 #include <optional>
 #include <thread>
 
+#include <zlib.h>
+
 #include "client_frames.hpp"
 #include "server_fixture.hpp"
 #include "upshift/ws/server.hpp"
@@ -597,6 +599,195 @@ TEST_F(WsSessionTest, SlowReaderAboveMaxBufferedGets1008) {
     EXPECT_TRUE(c->wait_closed(5s));
     c->close();
     EXPECT_TRUE(events.wait_for("close:1008:send buffer limit"));
+}
+
+// ---- permessage-deflate (RFC 7692) ----------------------------------------------------------
+
+/// The client's side with zlib itself: raw DEFLATE, Z_SYNC_FLUSH, 00 00 ff ff removed (§7.2.1).
+std::string client_deflate(std::string_view in) {
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 64, '\0');
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    EXPECT_EQ(out.substr(out.size() - 4), std::string("\x00\x00\xff\xff", 4));
+    out.resize(out.size() - 4);
+    return out;
+}
+
+/// §7.2.2: append 00 00 ff ff and inflate.
+std::string client_inflate(std::string in) {
+    in.append("\x00\x00\xff\xff", 4);
+    z_stream z{};
+    EXPECT_EQ(inflateInit2(&z, -15), Z_OK);
+    std::string out;
+    char buf[16384];
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    do {
+        z.next_out = reinterpret_cast<Bytef*>(buf);
+        z.avail_out = sizeof buf;
+        int const rc = inflate(&z, Z_SYNC_FLUSH);
+        EXPECT_TRUE(rc == Z_OK || rc == Z_BUF_ERROR) << rc;
+        out.append(buf, sizeof buf - z.avail_out);
+        if (rc == Z_BUF_ERROR) break;
+    } while (z.avail_in > 0 || z.avail_out == 0);
+    inflateEnd(&z);
+    return out;
+}
+
+constexpr std::uint8_t rsv1 = 0x40;
+
+class WsDeflateTest : public WsSessionTest {
+protected:
+    static ws::options deflate_on() {
+        ws::options o;
+        o.permessage_deflate = true;
+        return o;
+    }
+    /// Handshake with `extensions` offered; returns the client and the 101's Sec-WebSocket-Extensions.
+    std::optional<raw_client> open_with(std::string_view extensions, std::string* answered = nullptr) {
+        auto c = connect();
+        std::string extra;
+        if (!extensions.empty()) extra = "Sec-WebSocket-Extensions: " + std::string(extensions) + "\r\n";
+        if (!c.send_all(ws_request(extra))) return std::nullopt;
+        auto head = c.read_until("\r\n\r\n");
+        if (!head) return std::nullopt;
+        auto r = parse_head(*head);
+        if (!r || r->status != 101) {
+            ADD_FAILURE() << *head;
+            return std::nullopt;
+        }
+        if (answered) {
+            *answered = r->header("Sec-WebSocket-Extensions").value_or("(none)");
+        }
+        return c;
+    }
+};
+
+// RFC 7692 §5.1, §7.1: the offer of python websockets / browsers is accepted; §6.1/§6.2: compressed
+// messages (RSV1 on the first frame only, also fragmented) are inflated; §7.2.3.1's "Hello" bytes;
+// the echo of a message of compress_threshold bytes or more comes back compressed with RSV1 set,
+// a short one plain.
+TEST_F(WsDeflateTest, CompressedEcho) {
+    ASSERT_TRUE(start_ws(deflate_on()));
+    std::string answered;
+    auto c = open_with("permessage-deflate; client_max_window_bits", &answered);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(answered, "permessage-deflate");
+
+    auto const hello = std::string("\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, hello, frame_spec{.rsv = rsv1})));
+    auto f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->rsv, 0);  // below compress_threshold: sent as is
+    EXPECT_EQ(f->payload, "Hello");
+
+    std::string const text = "h\xc3\xa9llo " + std::string(5000, 'x') + pattern(3000);
+    std::string big;
+    for (char ch : text) big += static_cast<char>((ch & 0x7f) | 0x20);  // printable ASCII
+    auto const z = client_deflate(big);
+    // Fragmented: RSV1 on the first frame only (§6.1).
+    ASSERT_TRUE(c->send_all(frame(opcode::text, z.substr(0, 10), frame_spec{.fin = false, .rsv = rsv1}) +
+                            frame(opcode::continuation, z.substr(10, 20), frame_spec{.fin = false}) +
+                            frame(opcode::continuation, z.substr(30))));
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->rsv, 4);  // RSV1
+    EXPECT_TRUE(f->fin);
+    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_LT(f->payload.size(), big.size());
+    EXPECT_TRUE(client_inflate(f->payload) == big);
+    EXPECT_TRUE(events.wait_for("message:text:" + std::to_string(big.size())));
+
+    // An uncompressed message is still fine (§6: RSV1 clear).
+    ASSERT_TRUE(c->send_all(frame(opcode::binary, "plain")));
+    f = read_frame(*c);
+    ASSERT_TRUE(f) << c->error();
+    EXPECT_EQ(f->rsv, 0);
+    EXPECT_EQ(f->payload, "plain");
+}
+
+// §5: deflate off in the options, or not offered: no Sec-WebSocket-Extensions in the 101.
+TEST_F(WsDeflateTest, NotNegotiatedWithoutBothSides) {
+    ASSERT_TRUE(start_ws(deflate_on()));
+    std::string answered;
+    ASSERT_TRUE(open_with("", &answered));
+    EXPECT_EQ(answered, "(none)");
+    ASSERT_TRUE(open_with("permessage-deflate; bogus_param", &answered));  // §5.1: declined
+    EXPECT_EQ(answered, "(none)");
+    ASSERT_TRUE(open_with("x-other, permessage-deflate; server_max_window_bits=10", &answered));
+    EXPECT_EQ(answered, "permessage-deflate; server_max_window_bits=10");
+}
+
+// RFC 6455 §5.2: RSV1 without a negotiated extension that defines it fails with 1002.
+TEST_F(WsDeflateTest, Rsv1WithoutNegotiationFailsWith1002) {
+    ASSERT_TRUE(start_ws());  // permessage_deflate off
+    std::string answered;
+    auto c = open_with("permessage-deflate", &answered);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(answered, "(none)");
+    ASSERT_TRUE(c->send_all(frame(opcode::text, std::string("\xf2\x48\xcd\xc9\xc9\x07\x00", 7), frame_spec{.rsv = rsv1})));
+    expect_close(*c, 1002);
+    EXPECT_TRUE(events.wait_for("close:1002:"));
+    EXPECT_FALSE(events.contains("message:"));
+}
+
+// RFC 7692 §6.1: RSV1 on a continuation frame or a control frame is a protocol error (1002).
+TEST_F(WsDeflateTest, Rsv1OnContinuationOrControlFailsWith1002) {
+    ASSERT_TRUE(start_ws(deflate_on()));
+    {
+        auto c = open_with("permessage-deflate");
+        ASSERT_TRUE(c);
+        ASSERT_TRUE(c->send_all(frame(opcode::text, "a", frame_spec{.fin = false}) +
+                                frame(opcode::continuation, "b", frame_spec{.rsv = rsv1})));
+        expect_close(*c, 1002);
+    }
+    {
+        auto c = open_with("permessage-deflate");
+        ASSERT_TRUE(c);
+        ASSERT_TRUE(c->send_all(frame(opcode::ping, "p", frame_spec{.rsv = rsv1})));
+        expect_close(*c, 1002);
+    }
+}
+
+// RFC 6455 §8.1 after inflating: compressed invalid UTF-8 text fails with 1007; bytes that are not
+// DEFLATE data fail with 1007 too.
+TEST_F(WsDeflateTest, CompressedInvalidUtf8FailsWith1007) {
+    ASSERT_TRUE(start_ws(deflate_on()));
+    {
+        auto c = open_with("permessage-deflate");
+        ASSERT_TRUE(c);
+        ASSERT_TRUE(c->send_all(frame(opcode::text, client_deflate("ok\xC0\xAF"), frame_spec{.rsv = rsv1})));
+        expect_close(*c, 1007, /*answer=*/false);
+    }
+    {
+        auto c = open_with("permessage-deflate");
+        ASSERT_TRUE(c);
+        ASSERT_TRUE(c->send_all(frame(opcode::binary, std::string(8, '\xff'), frame_spec{.rsv = rsv1})));
+        expect_close(*c, 1007, /*answer=*/false);
+    }
+    EXPECT_FALSE(events.contains("message:"));
+}
+
+// A decompression bomb: 8 MiB of zeros in ~8 KiB fails with 1009 at max_inflated_message_size.
+TEST_F(WsDeflateTest, InflatedTooBigFailsWith1009) {
+    auto opt = deflate_on();
+    opt.max_inflated_message_size = 64 * 1024;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_with("permessage-deflate");
+    ASSERT_TRUE(c);
+    auto const z = client_deflate(std::string(std::size_t{8} << 20, '\0'));
+    ASSERT_LT(z.size(), 16u * 1024);
+    ASSERT_TRUE(c->send_all(frame(opcode::binary, z, frame_spec{.rsv = rsv1})));
+    expect_close(*c, 1009, /*answer=*/false);
+    EXPECT_TRUE(events.wait_for("close:1009:"));
+    EXPECT_FALSE(events.contains("message:"));
 }
 
 } // namespace
