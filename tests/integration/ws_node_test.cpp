@@ -1,0 +1,44 @@
+// The /ws/echo WebSocket route of `upshift serve` against the npm `ws` client (Node.js), a second
+// independent implementation beside python's websockets (ws_python_test). The client script is
+// tests/clients/ws_echo_client.mjs; its package is pinned in tests/clients/package-lock.json and
+// installed by scripts/install-deps (`npm ci --prefix tests/clients`). Text, binary, 1 MiB messages,
+// a fragmented message (RFC 6455 §5.4), ping/pong (§5.5.2) and the closing handshake with 1000
+// (§7.1.2), with permessage-deflate off.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "integration_helpers.hpp"
+
+namespace upshift::test {
+namespace {
+
+class WsNodeTest : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(server_.ready()) << server_.error(); }
+
+    std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";
+    server_process server_{std::vector<std::string>{"--access-log"}};
+};
+
+TEST_F(WsNodeTest, EchoWithoutDeflate) {
+    UPSHIFT_REQUIRE_TOOL(node, "node");
+    if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {
+        if (in_ci()) FAIL() << clients_dir << "/node_modules has no ws but CI is set: scripts/install-deps installs it";
+        GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";
+    }
+    std::string const url = "ws://" + server_.authority() + "/ws/echo";
+    auto out = run_command({*node, clients_dir + "/ws_echo_client.mjs", url}, std::chrono::seconds{90});
+    ASSERT_TRUE(out.exit && out.exit->success()) << out;
+    EXPECT_NE(out.out.find("\"ok\":true"), std::string::npos) << out;
+    for (auto const* check : {"\"text\"", "\"binary\"", "\"1 MiB binary\"", "\"1 MiB text\"", "\"fragmented text\"",
+                              "\"ping\"", "\"close 1000\""})
+        EXPECT_NE(out.out.find(check), std::string::npos) << check << "\n" << out;
+    EXPECT_TRUE(server_.wait_output("\"GET /ws/echo HTTP/1.1\" 101", 5s)) << server_.output();
+    EXPECT_TRUE(healthy(server_.port()));
+}
+
+} // namespace
+} // namespace upshift::test
