@@ -208,6 +208,7 @@ bool session::on_compressed(std::string_view piece, bool message_done, message_k
         return false;
     }
     deliver(m, k);
+    inflater_->clear_message();  // a large message's buffer is not kept between messages
     return true;
 }
 
