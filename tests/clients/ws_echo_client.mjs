@@ -54,6 +54,7 @@ ws.on('open', async () => {
     try {
         summary.extensions = ws.extensions || '';
         if (!deflate) check('no extension negotiated', ws.extensions === '', `extensions: ${ws.extensions}`);
+        else check('permessage-deflate negotiated', String(ws.extensions).includes('permessage-deflate'), `extensions: ${ws.extensions}`);
         await echo('text', 'h\u00e9llo, w\u00f6rld \u{1F600}', false);
         await echo('empty text', '', false);
         const bytes = Buffer.alloc(256);

@@ -3,7 +3,7 @@
 // tests/clients/ws_echo_client.mjs; its package is pinned in tests/clients/package-lock.json and
 // installed by scripts/install-deps (`npm ci --prefix tests/clients`). Text, binary, 1 MiB messages,
 // a fragmented message (RFC 6455 §5.4), ping/pong (§5.5.2) and the closing handshake with 1000
-// (§7.1.2), with permessage-deflate off.
+// (§7.1.2), with permessage-deflate off and on (RFC 7692).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -16,21 +16,33 @@ namespace upshift::test {
 namespace {
 
 class WsNodeTest : public ::testing::Test {
-protected:
+public:
     void SetUp() override { ASSERT_TRUE(server_.ready()) << server_.error(); }
 
     std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";
     server_process server_{std::vector<std::string>{"--access-log"}};
 };
 
-TEST_F(WsNodeTest, EchoWithoutDeflate) {
+void run_echo_client(WsNodeTest& t, bool deflate);
+
+TEST_F(WsNodeTest, EchoWithoutDeflate) { run_echo_client(*this, false); }
+
+// RFC 7692: the npm ws client offers permessage-deflate; /ws/echo accepts it, and every echo
+// (compressed both ways above the server's 128-byte threshold) still matches.
+TEST_F(WsNodeTest, EchoWithDeflate) { run_echo_client(*this, true); }
+
+void run_echo_client(WsNodeTest& t, bool deflate) {
     UPSHIFT_REQUIRE_TOOL(node, "node");
+    auto const& clients_dir = t.clients_dir;
+    auto& server_ = t.server_;
     if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {
         if (in_ci()) FAIL() << clients_dir << "/node_modules has no ws but CI is set: scripts/install-deps installs it";
         GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";
     }
     std::string const url = "ws://" + server_.authority() + "/ws/echo";
-    auto out = run_command({*node, clients_dir + "/ws_echo_client.mjs", url}, std::chrono::seconds{90});
+    std::vector<std::string> argv{*node, clients_dir + "/ws_echo_client.mjs", url};
+    if (deflate) argv.emplace_back("--deflate");
+    auto out = run_command(argv, std::chrono::seconds{90});
     ASSERT_TRUE(out.exit && out.exit->success()) << out;
     EXPECT_NE(out.out.find("\"ok\":true"), std::string::npos) << out;
     for (auto const* check : {"\"text\"", "\"binary\"", "\"1 MiB binary\"", "\"1 MiB text\"", "\"fragmented text\"",
