@@ -102,21 +102,25 @@ void set_int_option(int s, int level, int name, int value) noexcept {
     ::setsockopt(s, level, name, &value, sizeof value);
 }
 
-} // namespace
-
-fd listen_tcp(endpoint const& ep, listen_options const& opt, std::error_code& ec, endpoint* bound) {
+// A non-blocking, close-on-exec TCP socket of ep's family, with ep's address in ss/len.
+fd tcp_socket_for(endpoint const& ep, sockaddr_storage& ss, socklen_t& len, std::error_code& ec) {
     ec.clear();
-    sockaddr_storage ss;
-    socklen_t len = 0;
     if (!to_sockaddr(ep, ss, len)) {
         ec = std::make_error_code(std::errc::invalid_argument);
         return {};
     }
     fd s(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!s) {
-        ec = last_error();
-        return {};
-    }
+    if (!s) ec = last_error();
+    return s;
+}
+
+} // namespace
+
+fd listen_tcp(endpoint const& ep, listen_options const& opt, std::error_code& ec, endpoint* bound) {
+    sockaddr_storage ss;
+    socklen_t len = 0;
+    fd s = tcp_socket_for(ep, ss, len, ec);
+    if (!s) return {};
     // A restarted server must not wait for old connections in TIME_WAIT.
     set_int_option(s.get(), SOL_SOCKET, SO_REUSEADDR, 1);
     if (opt.reuse_port) set_int_option(s.get(), SOL_SOCKET, SO_REUSEPORT, 1);
@@ -155,18 +159,10 @@ fd accept_tcp(int listener, std::error_code& ec, endpoint* peer) {
 }
 
 fd connect_tcp(endpoint const& ep, std::error_code& ec) {
-    ec.clear();
     sockaddr_storage ss;
     socklen_t len = 0;
-    if (!to_sockaddr(ep, ss, len)) {
-        ec = std::make_error_code(std::errc::invalid_argument);
-        return {};
-    }
-    fd s(::socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!s) {
-        ec = last_error();
-        return {};
-    }
+    fd s = tcp_socket_for(ep, ss, len, ec);
+    if (!s) return {};
     set_nodelay(s.get(), true);
     if (::connect(s.get(), reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
         ec = last_error();

@@ -98,6 +98,7 @@ private:
     // output
     void write_head(unsigned code, http1::fields const& headers, std::optional<std::uint64_t> length);
     void end_exchange();
+    void log_access();     // options::access_log, for the exchange ending now
     void flush();
     void on_writable();
     void set_write_interest(bool on);

@@ -221,18 +221,22 @@ void connection::finish(http1::fields const& trailers) {
     }
 }
 
+void connection::log_access() {
+    auto const& log = opts().access_log;
+    if (!log) return;
+    access_entry e;
+    e.remote = remote_;
+    e.method = request_.method_text;
+    e.target = request_.target;
+    e.version_minor = request_.version_minor;
+    e.status = status_;
+    e.body_bytes = body_sent_;
+    e.duration = std::chrono::duration_cast<std::chrono::microseconds>(net::clock::now() - started_);
+    log(e);
+}
+
 void connection::end_exchange() {
-    if (auto const& log = opts().access_log) {
-        access_entry e;
-        e.remote = remote_;
-        e.method = request_.method_text;
-        e.target = request_.target;
-        e.version_minor = request_.version_minor;
-        e.status = status_;
-        e.body_bytes = body_sent_;
-        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(net::clock::now() - started_);
-        log(e);
-    }
+    log_access();
     if (!offers_.empty()) {
         // Same rule as in write_head(), for bytes that arrived while answering.
         if (!read_buf_.empty()) keep_alive_ = false;

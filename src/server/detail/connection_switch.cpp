@@ -79,16 +79,7 @@ void connection::hand_off() {
     u.leftover.assign(read_buf_.data());
     read_buf_.clear();
 
-    if (auto const& log = opts().access_log) {
-        access_entry e;
-        e.remote = remote_;
-        e.method = request_.method_text;
-        e.target = request_.target;
-        e.version_minor = request_.version_minor;
-        e.status = 101;
-        e.duration = std::chrono::duration_cast<std::chrono::microseconds>(net::clock::now() - started_);
-        log(e);
-    }
+    log_access();  // status_ is 101, body_sent_ 0
 
     read_timer_.cancel();
     write_timer_.cancel();
