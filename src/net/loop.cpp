@@ -184,15 +184,36 @@ void loop::run_deferred() {
 
 // --- shutdown listeners -------------------------------------------------------
 
-void loop::watch_shutdown(shutdown_listener* l) { shutdown_listeners_.insert(l); }
+void loop::watch_shutdown(shutdown_listener* l) {
+    if (l->watching_) return;
+    // At the head: a listener added during notify_shutdown() is not told this round.
+    l->watching_ = true;
+    l->prev_watcher_ = nullptr;
+    l->next_watcher_ = shutdown_head_;
+    if (shutdown_head_) shutdown_head_->prev_watcher_ = l;
+    shutdown_head_ = l;
+    ++shutdown_listener_count_;
+}
 
-void loop::unwatch_shutdown(shutdown_listener* l) noexcept { shutdown_listeners_.erase(l); }
+void loop::unwatch_shutdown(shutdown_listener* l) noexcept {
+    if (!l->watching_) return;
+    if (l == shutdown_cursor_) shutdown_cursor_ = l->next_watcher_;  // keep notify_shutdown's walk valid
+    if (l->prev_watcher_) l->prev_watcher_->next_watcher_ = l->next_watcher_;
+    else shutdown_head_ = l->next_watcher_;
+    if (l->next_watcher_) l->next_watcher_->prev_watcher_ = l->prev_watcher_;
+    l->prev_watcher_ = l->next_watcher_ = nullptr;
+    l->watching_ = false;
+    --shutdown_listener_count_;
+}
 
 void loop::notify_shutdown(bool force) {
-    // A copy: listeners unwatch (and may free themselves later) while being told.
-    std::vector<shutdown_listener*> now(shutdown_listeners_.begin(), shutdown_listeners_.end());
-    for (auto* l : now)
-        if (shutdown_listeners_.contains(l)) l->on_shutdown(force);
+    // Listeners unwatch themselves (or others) while being told: the cursor is
+    // the next one to tell, and unwatch_shutdown() moves it past a removed listener.
+    for (auto* l = shutdown_head_; l != nullptr; l = shutdown_cursor_) {
+        shutdown_cursor_ = l->next_watcher_;
+        l->on_shutdown(force);
+    }
+    shutdown_cursor_ = nullptr;
 }
 
 // --- timers: a binary min-heap keyed on (deadline, seq) ----------------------
