@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "server/detail/send_queue.hpp"
+#include "upshift/net/send_queue.hpp"
 #include "upshift/base/byte_buffer.hpp"
 #include "upshift/http1/chunked_decoder.hpp"
 #include "upshift/http1/request_parser.hpp"
@@ -149,7 +149,7 @@ private:
     unique_function<void(upgrade::upgraded)> switch_then_;
 
     // response
-    send_queue out_;
+    net::send_queue out_;
     net::timer read_timer_;
     net::timer write_timer_;
     net::timer processing_timer_;           // options::processing_interval

@@ -3,9 +3,9 @@
 
 #include <string>
 
-#include "server/detail/send_queue.hpp"
+#include "upshift/net/send_queue.hpp"
 
-namespace upshift::server::detail {
+namespace upshift::net {
 namespace {
 
 std::string drain(send_queue& q, std::size_t step) {
@@ -64,4 +64,4 @@ TEST(SendQueue, ShrinkFreesEverythingWhenEmpty) {
 }
 
 } // namespace
-} // namespace upshift::server::detail
+} // namespace upshift::net

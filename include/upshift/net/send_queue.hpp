@@ -8,7 +8,7 @@
 #include <sys/uio.h>
 #include <vector>
 
-namespace upshift::server::detail {
+namespace upshift::net {
 
 class send_queue {
 public:
@@ -43,4 +43,4 @@ private:
     std::string spare_;     // recycled coalescing buffer, keeps its capacity
 };
 
-} // namespace upshift::server::detail
+} // namespace upshift::net

@@ -1,6 +1,6 @@
-#include "server/detail/send_queue.hpp"
+#include "upshift/net/send_queue.hpp"
 
-namespace upshift::server::detail {
+namespace upshift::net {
 
 void send_queue::append(std::string_view bytes) {
     if (bytes.empty()) return;
@@ -86,4 +86,4 @@ void send_queue::shrink() noexcept {
     std::string().swap(spare_);
 }
 
-} // namespace upshift::server::detail
+} // namespace upshift::net
