@@ -5,7 +5,8 @@
 // reader of the server's frames. It shares nothing with upshift's ws module: the tests check the
 // server from outside, against `upshift serve`'s /ws/echo route. The cases are grouped like the
 // Autobahn|Testsuite categories (1 framing, 2 pings/pongs, 3 reserved bits, 4 opcodes,
-// 5 fragmentation, 6 UTF-8, 7 close, 9 limits).
+// 5 fragmentation, 6 UTF-8, 7 close, 9 limits, 10 auto-fragmentation; 12 and 13, permessage-deflate,
+// use pmd_client.hpp on top of this).
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -161,11 +162,14 @@ public:
     }
 
     /// Connects' outcome and the opening handshake (§4.1): a 101 with the right Sec-WebSocket-Accept.
-    ::testing::AssertionResult handshake() {
+    /// `extra_headers` (whole lines, each ending in CRLF) go into the request, e.g. extension offers;
+    /// the 101 stays available as response().
+    ::testing::AssertionResult handshake(std::string_view extra_headers = {}) {
         if (!raw_.connected()) return ::testing::AssertionFailure() << "connect: " << raw_.error();
         std::string req = "GET " + path_ + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                           "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                          "Sec-WebSocket-Version: 13\r\n\r\n";
+                          "Sec-WebSocket-Version: 13\r\n";
+        req.append(extra_headers).append("\r\n");
         if (!raw_.send_all(req)) return ::testing::AssertionFailure() << "send: " << raw_.error();
         auto head = raw_.read_until("\r\n\r\n", 5s);
         if (!head) return ::testing::AssertionFailure() << "no response head: " << raw_.error();
@@ -173,8 +177,14 @@ public:
         // RFC 6455 §1.3's example key and accept value.
         if (head->find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") == std::string::npos)
             return ::testing::AssertionFailure() << "wrong Sec-WebSocket-Accept:\n" << *head;
+        auto parsed = parse_response(*head);
+        if (parsed.what != parse_outcome::kind::complete)
+            return ::testing::AssertionFailure() << "malformed 101: " << parsed.error << "\n" << *head;
+        response_ = std::move(parsed.response);
         return ::testing::AssertionSuccess();
     }
+    /// The 101 of the last successful handshake().
+    http_response const& response() const noexcept { return response_; }
 
     /// Writes `bytes` whole, or one byte per send() when `per_byte`.
     bool send_raw(std::string_view bytes, bool per_byte = false, std::chrono::milliseconds timeout = 30s) {
@@ -206,6 +216,7 @@ public:
 private:
     raw_client raw_;
     std::string path_;
+    http_response response_;
 };
 
 /// One `upshift serve` for the whole test program (each case opens its own connection).
