@@ -125,13 +125,15 @@ void echo_upgrade_required(server::exchange& ex) {
 } // namespace
 
 server::handler make_handler(route_config config) {
-    return [config = std::move(config), ws = make_ws_echo_registry()](server::exchange& ex) {
+    return [config = std::move(config), ws = make_ws_echo_registry(),
+            chat = make_ws_chat_registry()](server::exchange& ex) {
         auto const path = target_path(ex.request().target);
         send_early_hints(ex, path, config.early_hints);
         if (path == "/healthz") healthz(ex);
         else if (path == "/echo-body") echo_body(ex, config.max_body_bytes);
         else if (path == "/echo") echo_upgrade_required(ex);
         else if (path == "/ws/echo") ws_echo(ex, *ws);
+        else if (path.starts_with("/ws/chat/")) ws_chat(ex, path, *chat);
         else config.files->serve(ex);
     };
 }

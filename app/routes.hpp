@@ -5,6 +5,7 @@
 //   any      /echo       426 Upgrade Required (requests offering "echo" never get here:
 //                        the server switches them, on any path, before the handler)
 //   GET      /ws/echo    WebSocket echo (RFC 6455, ws_routes.hpp); 426 without an upgrade
+//   GET      /ws/chat/<room>  WebSocket chat room (ws_routes.hpp); 404 for a bad room name
 //   GET|HEAD anything    the file under the document root (static_files)
 #include <cstdint>
 #include <memory>

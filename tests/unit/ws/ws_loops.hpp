@@ -1,0 +1,223 @@
+#pragma once
+// A fixture for cross-thread WebSocket tests: N real net::loops, each on its own
+// thread, and a listener on 127.0.0.1 whose connections the test places on a
+// chosen loop as ws::sessions (the handshake is skipped: the session starts on
+// the accepted socket, as it would after the 101). Clients are raw sockets that
+// send masked frames (client_frames.hpp) and read the server's frames.
+//
+// Events recorded (event_log, thread-safe): "open:<name>", "message:<name>:<text>",
+// "close:<name>:<code>:<reason>", where <name> is the session's remote() ("c0", "c1", ...).
+#include <poll.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "client_frames.hpp"
+#include "server_fixture.hpp"
+#include "upshift/net/socket.hpp"
+#include "upshift/net/stream.hpp"
+#include "upshift/ws/server.hpp"
+
+namespace upshift::test {
+
+/// One frame as the server sent it (unmasked, RFC 6455 §5.1).
+struct ws_frame {
+    ws::opcode op = ws::opcode::continuation;
+    bool fin = false;
+    bool masked = false;
+    std::string payload;
+
+    int close_code() const {
+        if (payload.size() < 2) return 0;
+        return (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
+    }
+};
+
+/// Length of the complete frame at the front of `b`, or 0 (§5.2).
+inline std::size_t ws_frame_length(std::string_view b) {
+    if (b.size() < 2) return 0;
+    auto const b1 = static_cast<unsigned char>(b[1]);
+    std::size_t header = 2;
+    std::uint64_t len = b1 & 0x7F;
+    if (len == 126 || len == 127) {
+        std::size_t const ext = len == 126 ? 2 : 8;
+        if (b.size() < 2 + ext) return 0;
+        len = 0;
+        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | static_cast<unsigned char>(b[2 + i]);
+        header += ext;
+    }
+    if (b1 & 0x80) header += 4;
+    if (b.size() < header + len) return 0;
+    return header + static_cast<std::size_t>(len);
+}
+
+inline std::optional<ws_frame> read_ws_frame(raw_client& c, std::chrono::milliseconds timeout = 5s) {
+    auto bytes = c.read_until([](std::string_view b) { return ws_frame_length(b); }, timeout);
+    if (!bytes) return std::nullopt;
+    std::string_view const b = *bytes;
+    ws_frame f;
+    auto const b0 = static_cast<unsigned char>(b[0]);
+    auto const b1 = static_cast<unsigned char>(b[1]);
+    f.fin = (b0 & 0x80) != 0;
+    f.op = static_cast<ws::opcode>(b0 & 0x0F);
+    f.masked = (b1 & 0x80) != 0;
+    std::size_t header = 2;
+    if ((b1 & 0x7F) == 126) header += 2;
+    if ((b1 & 0x7F) == 127) header += 8;
+    if (f.masked) header += 4;
+    f.payload = std::string(b.substr(header));
+    return f;
+}
+
+/// The payload of the next frame if it is a text frame; "" with a gtest failure otherwise.
+inline std::string read_text(raw_client& c, std::chrono::milliseconds timeout = 5s) {
+    auto f = read_ws_frame(c, timeout);
+    if (!f) {
+        ADD_FAILURE() << "no frame: " << c.error() << " (" << c.received().size() << " bytes pending)";
+        return {};
+    }
+    if (f->op != ws::opcode::text) {
+        ADD_FAILURE() << "expected a text frame, got opcode " << static_cast<int>(f->op);
+        return {};
+    }
+    return f->payload;
+}
+
+inline std::string ws_close_body(int code, std::string_view reason = {}) {
+    std::string s;
+    s += static_cast<char>((code >> 8) & 0xFF);
+    s += static_cast<char>(code & 0xFF);
+    s.append(reason);
+    return s;
+}
+
+class ws_loops_fixture : public ::testing::Test {
+protected:
+    /// Starts `loops` loop threads and the listener. `b`'s callbacks are wrapped to record events;
+    /// with `take_handles`, on_open stores s.handle() for handle(name).
+    ::testing::AssertionResult start(std::size_t loops, ws::options opt, ws::behaviour b, bool take_handles = false) {
+        std::error_code ec;
+        net::endpoint bound;
+        listener_ = net::listen_tcp(net::endpoint{"127.0.0.1", 0}, {}, ec, &bound);
+        if (ec) return ::testing::AssertionFailure() << "listen: " << ec.message();
+        port_ = bound.port;
+        auto user_open = std::move(b.on_open);
+        b.on_open = [this, user_open, take_handles](ws::session& s) {
+            if (take_handles) {
+                std::lock_guard lock{mu_};
+                handles_[s.remote()] = s.handle();
+            }
+            if (user_open) user_open(s);
+            events.add("open:" + s.remote());
+        };
+        auto user_message = std::move(b.on_message);
+        b.on_message = [this, user_message](ws::session& s, std::string_view m, ws::message_kind k) {
+            events.add("message:" + s.remote() + ":" + std::string(m));
+            if (user_message) user_message(s, m, k);
+        };
+        auto user_close = std::move(b.on_close);
+        b.on_close = [this, user_close](ws::session& s, std::uint16_t code, std::string_view reason) {
+            if (user_close) user_close(s, code, reason);
+            events.add("close:" + s.remote() + ":" + std::to_string(code) + ":" + std::string(reason));
+        };
+        config_ = std::make_shared<ws::session_config const>(ws::session_config{std::move(opt), std::move(b)});
+        for (std::size_t i = 0; i < loops; ++i) {
+            auto l = std::make_unique<net::loop>();
+            auto* raw = l.get();
+            loops_.push_back(std::move(l));
+            threads_.emplace_back([raw] { raw->run(); });
+        }
+        return ::testing::AssertionSuccess();
+    }
+
+    /// Connects a client whose session runs on loop `index`; waits for its on_open. The
+    /// session's remote() is "c<n>" (n counts clients), returned through `name`. `sndbuf` > 0
+    /// shrinks the server side's socket send buffer (so a session's own queue fills quickly).
+    raw_client connect_on(std::size_t index, std::string* name = nullptr, int sndbuf = 0) {
+        raw_client c{port_};
+        EXPECT_TRUE(c.connected()) << c.error();
+        pollfd p{listener_.get(), POLLIN, 0};
+        EXPECT_EQ(::poll(&p, 1, 5000), 1) << "no connection to accept";
+        std::error_code ec;
+        auto accepted = net::accept_tcp(listener_.get(), ec);
+        EXPECT_TRUE(accepted) << ec.message();
+        if (sndbuf > 0) ::setsockopt(accepted.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        std::string const id = "c" + std::to_string(clients_++);
+        if (name) *name = id;
+        auto* l = loops_.at(index).get();
+        std::unique_ptr<net::stream> stream = std::make_unique<net::tcp_stream>(std::move(accepted));
+        l->post([l, stream = std::move(stream), id, config = config_]() mutable {
+            upgrade::upgraded u;
+            u.stream = std::move(stream);
+            u.request.method = "GET";
+            u.request.target = "/test";
+            u.protocol = "websocket";
+            u.remote = id;
+            u.loop = l;
+            ws::session::open(std::move(u), config, "");
+        });
+        EXPECT_TRUE(events.wait_for("open:" + id)) << id << " never opened";
+        return c;
+    }
+
+    net::loop& loop(std::size_t index) { return *loops_.at(index); }
+
+    ws::session_handle handle(std::string const& name) {
+        std::lock_guard lock{mu_};
+        auto it = handles_.find(name);
+        return it == handles_.end() ? ws::session_handle{} : it->second;
+    }
+
+    /// Runs fn on loop `index` and waits for it (bounded).
+    bool on_loop(std::size_t index, std::function<void()> fn) {
+        auto done = std::make_shared<std::promise<void>>();
+        auto f = done->get_future();
+        loops_.at(index)->post([fn = std::move(fn), done] {
+            fn();
+            done->set_value();
+        });
+        return f.wait_for(5s) == std::future_status::ready;
+    }
+
+    /// Sends a masked Close with `code` and waits until the server closed the session.
+    void close_client(raw_client& c, std::string const& name, int code = 1000) {
+        ASSERT_TRUE(c.send_all(ws::test::frame(ws::opcode::close, ws_close_body(code))));
+        EXPECT_TRUE(events.wait_for("close:" + name + ":" + std::to_string(code) + ":")) << name;
+    }
+
+    void TearDown() override {
+        // Sessions finish (and are freed in the deferred phase of the same iteration) before
+        // their loops stop and are destroyed.
+        for (auto& l : loops_) {
+            l->post([raw = l.get()] {
+                raw->notify_shutdown(true);
+                raw->stop();
+            });
+        }
+        for (auto& t : threads_) t.join();
+        {
+            std::lock_guard lock{mu_};
+            handles_.clear();
+        }
+        loops_.clear();
+    }
+
+    event_log events;
+
+private:
+    net::fd listener_;
+    std::uint16_t port_ = 0;
+    std::size_t clients_ = 0;
+    std::shared_ptr<ws::session_config const> config_;
+    std::vector<std::unique_ptr<net::loop>> loops_;
+    std::vector<std::thread> threads_;
+    std::mutex mu_;
+    std::map<std::string, ws::session_handle> handles_;
+};
+
+} // namespace upshift::test
