@@ -30,9 +30,8 @@ deflater::deflater(int window_bits, bool no_context_takeover, int mem_level)
 
 deflater::~deflater() { deflateEnd(&p_->z); }
 
-void deflater::compress(std::string_view in, std::string& out) {
+void deflater::flush_into(std::string_view in, std::string& out) {
     auto& z = p_->z;
-    std::size_t const start = out.size();
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     std::size_t left = in.size();
     for (;;) {
@@ -43,16 +42,34 @@ void deflater::compress(std::string_view in, std::string& out) {
         z.next_out = reinterpret_cast<Bytef*>(out.data() + used);
         z.avail_out = static_cast<uInt>(out.size() - used);
         bool const last = chunk == left;
+        // Z_BUF_ERROR: nothing to do (no input since the last flush); zlib then writes nothing.
         int const rc = deflate(&z, last ? Z_SYNC_FLUSH : Z_NO_FLUSH);
         out.resize(out.size() - z.avail_out);
         left -= chunk - z.avail_in;
         if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::runtime_error("deflate failed");
         if (last && z.avail_in == 0 && z.avail_out > 0) break;
     }
-    // §7.2.1: remove the 4 octets 00 00 ff ff the sync flush ended with.
-    if (out.size() - start >= 4 && std::string_view(out).substr(out.size() - 4) == std::string_view(tail, 4))
+}
+
+void deflater::compress_part(std::string_view in, bool fin, std::string& out) {
+    std::size_t const start = out.size();
+    if (held_tail_) out.append(tail, 4);  // the message went on: the held marker is data after all
+    held_tail_ = false;
+    flush_into(in, out);
+    // §7.2.1: remove the 4 octets 00 00 ff ff the sync flush ended with (held back until the
+    // message's end, so that only the last one is removed).
+    if (out.size() - start >= 4 && std::string_view(out).substr(out.size() - 4) == std::string_view(tail, 4)) {
         out.resize(out.size() - 4);
-    if (reset_each_) deflateReset(&z);
+        held_tail_ = !fin;
+    }
+    if (out.size() > start) message_output_ = true;
+    if (!fin) return;
+    // With context takeover, an empty message right after another one's flush makes zlib write
+    // nothing; the receiver would then append 00 00 ff ff where a block must start and be left
+    // mid-block (the next message corrupt). §7.2.3.6: send an empty stored block, 00.
+    if (!message_output_) out.push_back('\0');
+    message_output_ = false;
+    if (reset_each_) deflateReset(&p_->z);
 }
 
 struct inflater::impl {
@@ -61,8 +78,13 @@ struct inflater::impl {
 
 inflater::inflater(int window_bits, bool no_context_takeover, std::size_t max_size)
     : p_(std::make_unique<impl>()), max_size_(max_size), reset_each_(no_context_takeover) {
-    int const w = std::clamp(window_bits, 9, 15);
-    if (inflateInit2(&p_->z, -w) != Z_OK) throw std::bad_alloc();
+    // Always a 32 KiB window, whatever client_max_window_bits says: zlib checks a distance
+    // against its window *plus the output of the current inflate() call*, so with a smaller
+    // window a peer's too-far reference was refused or accepted depending on how TCP cut the
+    // frames (found by fuzz_ws_inflate). With 15 every valid DEFLATE distance is accepted, the
+    // same way however the input arrives; the peer's window limit is its own side (§7.1.2.2).
+    (void)window_bits;
+    if (inflateInit2(&p_->z, -15) != Z_OK) throw std::bad_alloc();
 }
 
 inflater::~inflater() { inflateEnd(&p_->z); }
@@ -83,10 +105,13 @@ inflate_status inflater::run(std::string_view in) {
     for (;;) {
         if (size_ == buf_.size()) {
             if (buf_.size() >= cap_limit) return inflate_status::too_big;
+            // Doubling, capped at the limit (reserve is exact, so never past it). Growing by a fixed
+            // step instead copied the whole buffer every 64 KiB: inflating an N-byte message took
+            // O(N^2) time, seconds of the loop thread for a 64 MiB message (found by the conformance
+            // suite's Case12_8_7).
             std::size_t const n = std::min(cap_limit, std::max(buf_.size() * 2, buf_.size() + 4096));
-            std::size_t const bounded = std::min(n, buf_.size() + step);
-            buf_.reserve(bounded);  // exact: no geometric overshoot
-            buf_.resize(bounded);
+            buf_.reserve(n);
+            buf_.resize(n);
         }
         z.next_out = reinterpret_cast<Bytef*>(buf_.data() + size_);
         z.avail_out = static_cast<uInt>(buf_.size() - size_);
@@ -119,7 +144,13 @@ inflate_status inflater::feed(std::string_view in) {
 
 inflate_status inflater::finish() {
     if (done_) clear_message();
-    auto const st = run({tail, 4});  // §7.2.2
+    auto st = run({tail, 4});  // §7.2.2
+    // A valid message ends at a block boundary once 00 00 ff ff completes the empty stored block
+    // the sender's flush ended with (§7.2.1), or after a block with BFINAL. Anything else, e.g. an
+    // empty payload (the 4 octets then start a stored block), is not a compressed message, and
+    // accepting it left the context mid-block: the next message inflated to garbage (found by the
+    // conformance suite's Case12_8_8). zlib: data_type bit 128 = stopped at a block boundary.
+    if (st == inflate_status::ok && !ended_ && (p_->z.data_type & 128) == 0) st = inflate_status::corrupt;
     done_ = true;
     if (ended_ || reset_each_) {
         inflateReset(&p_->z);

@@ -18,7 +18,10 @@ void for_each_param(std::string_view s, F&& fn) {
         if (i < s.size()) {
             char const c = s[i];
             if (quoted) {
-                if (c == '\\') ++i;
+                // A backslash escapes the next octet; one at the very end must not skip the
+                // emit below, else the unterminated last parameter vanished and the offer was
+                // accepted without it (found by fuzz_ws_deflate_params).
+                if (c == '\\' && i + 1 < s.size()) ++i;
                 else if (c == '"') quoted = false;
                 continue;
             }

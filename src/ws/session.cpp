@@ -9,12 +9,12 @@
 #include "upshift/ws/deflate_codec.hpp"
 #include "upshift/ws/frame_writer.hpp"
 #include "upshift/ws/server.hpp"
+#include "ws/session_extras.hpp"
 
 namespace upshift::ws {
 namespace {
 
 constexpr std::size_t read_chunk = 64 * 1024;
-constexpr std::size_t min_free = 4 * 1024;  // compact the read buffer below this much room
 constexpr std::size_t max_iov = 64;
 constexpr auto no_status = static_cast<std::uint16_t>(close_code::no_status);
 constexpr auto abnormal = static_cast<std::uint16_t>(close_code::abnormal);
@@ -26,6 +26,15 @@ std::string make_frame(opcode op, std::string_view payload, frame_flags flags = 
     f.reserve(h.size + payload.size());
     f.append(h.view()).append(payload);
     return f;
+}
+
+/// The read buffer every session on this thread reads into. A loop runs on one thread and
+/// handles one session at a time, and process() consumes all complete frames before the
+/// handler returns, so an idle connection holds no read buffer at all (only an incomplete
+/// frame header or control frame is kept, in session::pending_).
+std::span<char> thread_read_buffer() {
+    thread_local std::unique_ptr<char[]> const buffer{new char[read_chunk]};
+    return {buffer.get(), read_chunk};
 }
 
 } // namespace
@@ -66,13 +75,13 @@ void session::start(std::string leftover) {
     loop_->add(stream_->native_handle(), this, interest_);
     loop_->watch_shutdown(this);
     idle_.start(opt_.idle_timeout, [this] { close(close_code::going_away, "idle timeout"); });
-    // The bytes that followed the request come first (upgrade contract §3): they
-    // go into the read buffer before anything is read from the socket.
-    in_.assign(leftover.begin(), leftover.end());
-    in_end_ = in_.size();
-    if (in_.size() < read_chunk) in_.resize(read_chunk);
     if (cb_.on_open) cb_.on_open(*this);
-    if (!closed_ && in_end_ > 0) process();
+    // The bytes that followed the request come first (upgrade contract §3): they
+    // are parsed before anything is read from the socket.
+    if (!closed_ && !leftover.empty()) {
+        std::span<char> const input{leftover.data(), leftover.size()};
+        keep_unparsed(input.subspan(process(input)));
+    }
     if (!closed_) update_interest();
 }
 
@@ -107,26 +116,18 @@ void session::on_io(std::uint32_t events) {
 }
 
 void session::on_readable() {
+    auto const buffer = thread_read_buffer();
     for (int i = 0; i < 4 && !closed_ && reading_wanted(); ++i) {
         // Unparsed bytes are at most an incomplete header or control frame (the
-        // parser hands out data payload as it arrives), so compacting moves little.
-        if (in_begin_ == in_end_) {
-            in_begin_ = in_end_ = 0;
-        } else if (in_.size() - in_end_ < min_free && in_begin_ > 0) {
-            std::memmove(in_.data(), in_.data() + in_begin_, in_end_ - in_begin_);
-            in_end_ -= in_begin_;
-            in_begin_ = 0;
-        }
-        if (in_.size() - in_end_ < min_free) in_.resize(in_end_ + read_chunk);
-        auto r = stream_->read({in_.data() + in_end_, in_.size() - in_end_});
+        // parser hands out data payload as it arrives), so this copies little.
+        std::size_t const kept = pending_.size();
+        std::memcpy(buffer.data(), pending_.data(), kept);
+        auto r = stream_->read(buffer.subspan(kept));
         if (r.bytes > 0) {
             touch();
-            in_end_ += r.bytes;
-            if (failed_) {
-                in_begin_ = in_end_;  // failed: the rest of the input is discarded
-                continue;
-            }
-            process();
+            if (failed_) continue;  // failed: the rest of the input is discarded
+            auto const input = buffer.first(kept + r.bytes);
+            keep_unparsed(input.subspan(process(input)));
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
@@ -148,12 +149,20 @@ void session::on_eof() {
     else finish(abnormal, {});
 }
 
-void session::process() {
+void session::keep_unparsed(std::span<char const> rest) {
+    if (rest.empty() || closed_ || failed_ || close_received_) {
+        std::string{}.swap(pending_);  // nothing kept: no memory held while idle
+        return;
+    }
+    pending_.assign(rest.data(), rest.size());
+}
+
+std::size_t session::process(std::span<char> input) {
+    std::size_t used = 0;
     while (!closed_ && !failed_ && !close_received_) {
-        std::span<char> input{in_.data() + in_begin_, in_end_ - in_begin_};
-        auto const s = parser_.parse(input);
+        auto const s = parser_.parse(input.subspan(used));
         if (s.header_done && is_control(parser_.header().op)) {
-            in_begin_ += s.consumed;
+            used += s.consumed;
             on_control(parser_.header().op, {s.payload.data(), s.payload.size()});
         } else {
             std::string_view const piece{s.payload.data(), s.payload.size()};
@@ -179,7 +188,7 @@ void session::process() {
                     }
                 }
             }
-            in_begin_ += s.consumed;
+            used += s.consumed;
         }
         if (s.ec == error::need_more) break;
         if (s.ec) {
@@ -187,6 +196,7 @@ void session::process() {
             break;
         }
     }
+    return used;
 }
 
 bool session::on_compressed(std::string_view piece, bool message_done, message_kind k) {
@@ -254,21 +264,81 @@ void session::queue_frame(opcode op, std::string_view payload) {
 
 bool session::send(std::string_view data, message_kind k) {
     if (closed_ || close_sent_) return false;
-    if (buffered_ > opt_.max_buffered) {
+    if (buffered_ + held_bytes_ > opt_.max_buffered) {
         fail(close_code::policy_violation, "send buffer limit");
         return false;
     }
+    if (fragmenting_) {
+        // RFC 6455 §5.4: the fragments of one message are not interleaved with another
+        // message's frames: held, in order, until send_fragment() ends the open message.
+        held_.push_back({std::string(data), k});
+        held_bytes_ += data.size();
+        return send_result();
+    }
+    queue_message(data, k);
+    flush();
+    return send_result();
+}
+
+bool session::send_fragment(std::string_view piece, message_kind k, bool fin) {
+    if (closed_ || close_sent_) return false;
+    if (buffered_ + held_bytes_ > opt_.max_buffered) {
+        fail(close_code::policy_violation, "send buffer limit");
+        return false;
+    }
+    bool const first = !fragmenting_;
+    // §5.4: the first frame has the message's opcode, the others are continuations.
+    auto op = opcode::continuation;
+    if (first) {
+        op = k == message_kind::text ? opcode::text : opcode::binary;
+        fragment_compressed_ = deflater_ && piece.size() >= opt_.compress_threshold;
+    }
+    if (fragment_compressed_) {
+        // RFC 7692 §6.1: RSV1 on the first frame only; each piece is flushed so it leaves now.
+        std::string payload;
+        deflater_->compress_part(piece, fin, payload);
+        out_.push_back(make_frame(op, payload, frame_flags{.fin = fin, .rsv1 = first}));
+    } else {
+        out_.push_back(make_frame(op, piece, frame_flags{.fin = fin}));
+    }
+    buffered_ += out_.back().size();
+    fragmenting_ = !fin;
+    if (fin) release_held();
+    flush();
+    return send_result();
+}
+
+void session::queue_message(std::string_view data, message_kind k) {
     auto const op = k == message_kind::text ? opcode::text : opcode::binary;
     if (deflater_ && data.size() >= opt_.compress_threshold) {
-        // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
         std::string payload;
         deflater_->compress(data, payload);
-        out_.push_back(make_frame(op, payload, frame_flags{.fin = true, .rsv1 = true}));
-        buffered_ += out_.back().size();
-    } else {
-        queue_frame(op, data);
+        // A message that did not shrink goes out as is (RSV1 is per message, RFC 7692 §6.1), but
+        // only when our compressor forgets it anyway (server_no_context_takeover, §7.1.1.1): with
+        // context takeover our window now holds it and the peer's would not, so later messages
+        // referring back to it would not inflate there.
+        if (payload.size() < data.size() || !deflate_->server_no_context_takeover) {
+            // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
+            out_.push_back(make_frame(op, payload, frame_flags{.fin = true, .rsv1 = true}));
+            buffered_ += out_.back().size();
+            return;
+        }
     }
-    flush();
+    queue_frame(op, data);
+}
+
+void session::release_held() {
+    while (!held_.empty()) {
+        auto const m = std::move(held_.front());
+        held_.pop_front();
+        held_bytes_ -= m.data.size();
+        queue_message(m.data, m.kind);
+    }
+}
+
+bool session::send_result() {
+    // Held messages do not count here: they cannot drain before the open message ends, so
+    // waiting for on_drain on their account could wait forever.
     bool const below = !closed_ && buffered_ < opt_.send_high_water;
     if (!below) drain_owed_ = true;
     return below;
@@ -286,6 +356,9 @@ void session::close(std::uint16_t code, std::string_view reason) {
 }
 
 void session::send_close(std::uint16_t code, std::string_view reason) {
+    // Nothing follows a Close (§5.5.1): send()s held behind an unfinished fragmented message go.
+    held_.clear();
+    held_bytes_ = 0;
     auto const body = make_close_payload(static_cast<close_code>(code), reason);
     close_sent_ = true;
     sent_code_ = body.size >= 2 ? code : no_status;
@@ -304,7 +377,7 @@ void session::fail(close_code code, std::string_view reason) {
     // peer closes it (or at close_timeout).
     if (closed_) return;
     failed_ = true;
-    in_begin_ = in_end_;
+    std::string{}.swap(pending_);
     message_.clear();
     if (close_sent_) {
         finish(sent_code_, sent_reason_);
@@ -393,6 +466,10 @@ void session::finish(std::uint16_t code, std::string_view reason) {
     stream_->close();
     out_.clear();
     buffered_ = 0;
+    held_.clear();
+    held_bytes_ = 0;
+    // Handles go dead and hub subscriptions end before the application hears of the close.
+    if (extras_) extras_->on_finish(*this);
     if (cb_.on_close) cb_.on_close(*this, code, why);
     // Events for this handler may still be pending in this dispatch.
     loop_->defer([this] { delete this; });

@@ -3,16 +3,22 @@
 //
 // deflater: one whole message per compress() call, Z_SYNC_FLUSH, the trailing
 // 00 00 ff ff removed (§7.2.1). With no context takeover the LZ77 window is
-// reset after each message (§7.1.1). zlib's deflate does not do windowBits 8
+// reset after each message (§7.1.1). A message sent in fragments goes through
+// compress_part(), one call per fragment: each piece is flushed so that it can
+// go out at once, and the message's data as a whole is what §7.2.1 asks for.
+// A message that compresses to nothing (an empty one after a flush) is the
+// single octet 00, an empty stored block without its 00 00 ff ff (§7.2.3.6):
+// the receiver's appended 00 00 ff ff must complete a block, never start one. zlib's deflate does not do windowBits 8
 // for raw streams, so 8 becomes 9 (zlib's documented quirk: zlib keeps
 // distances below 2^w - 262, so a 9-bit zlib window stays within 256 and an
 // 8-bit inflater on the other side still decodes it).
 //
 // inflater: feed() the compressed pieces of one message as they arrive, then
 // finish() appends 00 00 ff ff (§7.2.2) and returns the message. Output grows
-// in bounded steps and never beyond max_size + 1 bytes: as soon as the message
+// by doubling and never beyond max_size + 1 bytes: as soon as the message
 // would exceed max_size, the result is too_big (a decompression bomb does not
-// grow memory). Window: the agreed client_max_window_bits, at least 9.
+// grow memory). Window: always 15 bits, so that a verdict never depends on how
+// the input was cut (see the constructor); window_bits is accepted and unused.
 //
 // Memory: deflateInit2 at windowBits 15, memLevel 8 holds about 256 KiB
 // ((1 << (w + 2)) + (1 << (m + 9)) plus ~6 KiB of state); inflate about 32 KiB
@@ -33,19 +39,28 @@ public:
     deflater& operator=(deflater const&) = delete;
 
     /// Compresses `in` as one message, appending the payload (without 00 00 ff ff) to `out`.
-    void compress(std::string_view in, std::string& out);
+    /// Not while a compress_part() message is unfinished.
+    void compress(std::string_view in, std::string& out) { compress_part(in, true, out); }
+    /// Compresses the next piece of a fragmented message, appending what the fragment carries
+    /// to `out`; `fin` ends the message. The flush's 00 00 ff ff is held back (it carries no
+    /// data) until the next piece shows the message goes on, and dropped at its end (§7.2.1).
+    void compress_part(std::string_view in, bool fin, std::string& out);
 
 private:
+    void flush_into(std::string_view in, std::string& out);
+
     struct impl;
     std::unique_ptr<impl> p_;
     bool reset_each_ = false;
+    bool held_tail_ = false;       // the last piece's 00 00 ff ff, not sent yet
+    bool message_output_ = false;  // the current message has produced bytes
 };
 
 enum class inflate_status { ok, too_big, corrupt };
 
 class inflater {
 public:
-    /// Output grows by at most this much per step.
+    /// A buffer larger than this is not kept between messages.
     static constexpr std::size_t step = 64 * 1024;
 
     inflater(int window_bits, bool no_context_takeover, std::size_t max_size);

@@ -10,8 +10,8 @@
 // - server_max_window_bits=8..15 (value required, §7.1.2.1): we use min(offer, our option)
 //   and announce it; not offered but our option < 15: announced too.
 // - client_max_window_bits[=8..15] (value optional, §7.1.2.2): with a value it is echoed
-//   and the inflater uses it (at least 9, see deflate_codec.hpp); without one, not answered
-//   (the client keeps 15).
+//   (our inflater keeps a 32 KiB window regardless, see deflate_codec.hpp); without one, not
+//   answered (the client keeps 15).
 // Values may be tokens or quoted strings (§7.1: after unescaping, the same ABNF: "8".."15",
 // no leading zeros or signs).
 #include <optional>

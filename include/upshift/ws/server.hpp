@@ -43,7 +43,18 @@
 //   arrive, bounded by max_inflated_message_size (1009), and text is UTF-8
 //   checked after inflating (1007); corrupt data fails with 1007. RSV1 without
 //   the extension, or on a control or continuation frame, is 1002. Outgoing
-//   messages of compress_threshold bytes or more are compressed (RSV1 set).
+//   messages of compress_threshold bytes or more are compressed (RSV1 set);
+//   with server_no_context_takeover, one that does not shrink goes out as is
+//   (RSV1 is per message, §6.1). With context takeover it stays compressed: our
+//   LZ77 window already holds it, the peer's would not, and a later message
+//   referring back to it would not inflate (§7.2.3.2's shared window).
+// - Fragmented sending (send_fragment, RFC 6455 §5.4): one message at a time;
+//   a send() while one is open is held and sent right after it (no
+//   interleaving, nothing lost); control frames go out between fragments.
+// - Other threads: session::handle() gives a copyable, thread-safe
+//   session_handle whose calls are posted to the session's loop (and do nothing
+//   once it has finished); ws::hub (hub.hpp) publishes to the subscribers of a
+//   topic on every loop. See docs/decisions/0006-pubsub-and-cross-thread-send.md.
 #include <any>
 #include <chrono>
 #include <cstddef>
@@ -53,6 +64,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -67,6 +79,11 @@ namespace upshift::ws {
 
 class deflater;
 class inflater;
+class hub;
+class session_handle;
+namespace detail {
+struct session_extras;
+}
 
 struct options {
     /// Largest message (sum of its fragments); above it the session fails with 1009.
@@ -132,10 +149,33 @@ public:
     static session* open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
                          std::optional<deflate_params> pmd = std::nullopt);
 
-    /// Queues one unfragmented message. False when the session is closing or
+    /// Queues one unfragmented message (held until the end of an open
+    /// send_fragment() message). False when the session is closing or
     /// closed (nothing queued), or when the queue is now at or above
     /// send_high_water (queued: wait for on_drain before sending more). Never blocks.
     bool send(std::string_view data, message_kind k = message_kind::text);
+    /// Sends one message in pieces (RFC 6455 §5.4), e.g. a large or generated payload, without
+    /// building it whole: the first call opens a message of kind `k` (later calls' `k` is
+    /// ignored), every call queues one frame at once, and the call with `fin` ends the message.
+    /// Result and backpressure as send(): false with nothing queued once closing; false but
+    /// queued at or above send_high_water (wait for on_drain); 1008 above max_buffered.
+    /// - No interleaving (§5.4: fragments of different messages MUST NOT interleave): a send()
+    ///   made while a message is open is held, in order, and queued right after its last
+    ///   fragment. Held messages count in buffered_amount() and toward max_buffered, not
+    ///   toward send_high_water (they cannot drain before the open message ends).
+    /// - ping() and the Pongs the session owes go out between fragments (§5.4 allows control
+    ///   frames in the middle of a fragmented message).
+    /// - close() while a message is open: the Close follows the fragments sent so far (a Close
+    ///   may come mid-message, §5.4), the message stays unfinished, held send()s are dropped
+    ///   (nothing may follow a Close, §5.5.1).
+    /// - permessage-deflate: the message is compressed when its first piece has at least
+    ///   compress_threshold bytes (decided there: RSV1 is on the first frame only, RFC 7692
+    ///   §6.1). Each piece is flushed (Z_SYNC_FLUSH) so it leaves at once; only the message's
+    ///   final 00 00 ff ff is removed (§7.2.1). Otherwise the message is sent as is.
+    /// Text is not checked for UTF-8 (as with send()); a piece may end mid-character.
+    bool send_fragment(std::string_view piece, message_kind k, bool fin);
+    /// True while a send_fragment() message is open (between its first piece and its `fin`).
+    bool fragmenting() const noexcept { return fragmenting_; }
     /// Queues a Ping (§5.5.2); the payload is cut to 125 bytes. Ignored once closing.
     void ping(std::string_view payload = {});
     /// Starts the closing handshake (§7.1.2): queues a Close with `code` and
@@ -145,8 +185,8 @@ public:
     void close(std::uint16_t code = static_cast<std::uint16_t>(close_code::normal), std::string_view reason = {});
     void close(close_code code, std::string_view reason = {}) { close(static_cast<std::uint16_t>(code), reason); }
 
-    /// Bytes queued and not yet written to the socket.
-    std::size_t buffered_amount() const noexcept { return buffered_; }
+    /// Bytes queued and not yet written to the socket (held send()s included, see send_fragment).
+    std::size_t buffered_amount() const noexcept { return buffered_ + held_bytes_; }
     std::string const& subprotocol() const noexcept { return subprotocol_; }
     /// The permessage-deflate parameters in use, if negotiated.
     std::optional<deflate_params> const& deflate() const noexcept { return deflate_; }
@@ -155,6 +195,12 @@ public:
     std::string const& remote() const noexcept { return remote_; }
     /// True once a Close has been sent (no more send()).
     bool closing() const noexcept { return close_sent_ || closed_; }
+
+    /// A copyable handle for sending to this session from other threads
+    /// (session_handle.hpp). The first call allocates the state its handles share:
+    /// a session that never hands one out pays one pointer (extras_). Empty once
+    /// the session has finished (in on_close).
+    session_handle handle();
 
     /// The application's per-session state.
     std::any user_data;
@@ -168,13 +214,19 @@ private:
     ~session() override;
     void start(std::string leftover);
     void on_readable();
-    void process();
+    /// Parses `input` (mutable: unmasked in place), acts on it; returns the bytes used.
+    std::size_t process(std::span<char> input);
+    /// Keeps the bytes process() could not use yet (an incomplete frame header or control frame).
+    void keep_unparsed(std::span<char const> rest);
     void on_control(opcode op, std::string_view payload);
     void deliver(std::string_view data, message_kind k);
     bool on_compressed(std::string_view piece, bool message_done, message_kind k);
     void fail(close_code code, std::string_view reason = {});
     void send_close(std::uint16_t code, std::string_view reason);
     void queue_frame(opcode op, std::string_view payload);
+    void queue_message(std::string_view data, message_kind k);
+    void release_held();
+    bool send_result();
     void flush();
     void update_interest();
     void on_eof();
@@ -192,9 +244,7 @@ private:
     std::string remote_;
 
     frame_parser parser_;
-    std::vector<char> in_;       // read buffer: [in_begin_, in_end_) not parsed yet
-    std::size_t in_begin_ = 0;
-    std::size_t in_end_ = 0;
+    std::string pending_;        // input not parsed yet; reads go to a per-thread buffer
     std::string message_;        // a fragmented message being reassembled
     std::optional<deflate_params> deflate_;
     std::unique_ptr<deflater> deflater_;  // negotiated permessage-deflate only
@@ -218,6 +268,21 @@ private:
     bool write_shut_ = false;
     bool closed_ = false;
     bool drain_owed_ = false;
+
+    // send_fragment(): the open message, and the send()s held until it ends.
+    struct held_message {
+        std::string data;
+        message_kind kind;
+    };
+    std::deque<held_message> held_;
+    std::size_t held_bytes_ = 0;
+    bool fragmenting_ = false;
+    bool fragment_compressed_ = false;
+
+    // Handles and hub subscriptions (session_extras.hpp), allocated on first use.
+    friend class hub;
+    detail::session_extras& extras();
+    std::unique_ptr<detail::session_extras> extras_;
 };
 
 /// The "websocket" protocol for an upgrade::registry (see the top of this file).
@@ -230,3 +295,6 @@ std::string select_subprotocol(std::vector<std::string> const& server_preference
                                std::vector<std::string_view> const& client_offers);
 
 } // namespace upshift::ws
+
+// session::handle() returns it; it needs message_kind and close_code from above.
+#include "upshift/ws/session_handle.hpp"  // IWYU pragma: export
