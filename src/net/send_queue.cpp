@@ -26,6 +26,40 @@ void send_queue::append(std::string&& bytes) {
     pieces_.push_back(std::move(p));
 }
 
+void send_queue::append_unit(std::initializer_list<std::string_view> parts, bool started) {
+    std::size_t total = 0;
+    for (auto p : parts) total += p.size();
+    if (total == 0) return;
+    // One decision for the whole unit: coalesce into the open piece, or start a new one.
+    bool const fresh = started || head_ == pieces_.size() || !pieces_.back().coalescing ||
+                       pieces_.back().data.size() >= coalesce_limit;
+    if (fresh) {
+        piece p;
+        p.data = std::move(spare_);
+        p.data.clear();
+        // A started unit is the rest of something already on the wire: kept alone, so that
+        // drop_unstarted() keeps no more than it must.
+        p.coalescing = !started;
+        p.started = started;
+        pieces_.push_back(std::move(p));
+    }
+    auto& d = pieces_.back().data;
+    d.reserve(d.size() + total);
+    for (auto p : parts) d.append(p);
+    bytes_ += total;
+}
+
+void send_queue::drop_unstarted() noexcept {
+    std::size_t keep = head_;
+    if (head_ < pieces_.size() && (pieces_[head_].offset > 0 || pieces_[head_].started)) keep = head_ + 1;
+    for (std::size_t i = keep; i < pieces_.size(); ++i) bytes_ -= pieces_[i].data.size();
+    pieces_.erase(pieces_.begin() + static_cast<std::ptrdiff_t>(keep), pieces_.end());
+    if (head_ == pieces_.size()) {
+        pieces_.clear();
+        head_ = 0;
+    }
+}
+
 int send_queue::fill(iovec* iov, int max) const noexcept {
     int n = 0;
     for (std::size_t i = head_; i < pieces_.size() && n < max; ++i) {

@@ -19,19 +19,26 @@ constexpr std::size_t max_iov = 64;
 constexpr auto no_status = static_cast<std::uint16_t>(close_code::no_status);
 constexpr auto abnormal = static_cast<std::uint16_t>(close_code::abnormal);
 
-/// Frame bytes: header then payload, one allocation.
-std::string make_frame(opcode op, std::string_view payload, frame_flags flags = {}) {
-    auto const h = server_frame_header(op, payload.size(), flags);
-    std::string f;
-    f.reserve(h.size + payload.size());
-    f.append(h.view()).append(payload);
-    return f;
+/// Frames produced while a session handles what it read (echoes, pongs, broadcasts) are
+/// gathered here and written with one system call when the read is handled (uncork()); a
+/// frame that would not fit is written at once, together with what is gathered.
+constexpr std::size_t cork_limit = 16 * 1024;
+
+std::string& cork_buffer() {
+    thread_local std::string buffer = [] {
+        std::string b;
+        b.reserve(cork_limit);
+        return b;
+    }();
+    return buffer;
 }
+
+upgrade::request_info const empty_request{};
 
 /// The read buffer every session on this thread reads into. A loop runs on one thread and
 /// handles one session at a time, and process() consumes all complete frames before the
 /// handler returns, so an idle connection holds no read buffer at all (only an incomplete
-/// frame header or control frame is kept, in session::pending_).
+/// frame header or control frame is kept, in cold_state::pending).
 std::span<char> thread_read_buffer() {
     thread_local std::unique_ptr<char[]> const buffer{new char[read_chunk]};
     return {buffer.get(), read_chunk};
@@ -50,32 +57,33 @@ session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const
 session::session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
                  std::optional<deflate_params> pmd)
     : config_(std::move(config)),
-      opt_(config_->opt),
-      cb_(config_->cb),
       stream_(std::move(u.stream)),
       loop_(u.loop),
-      request_(std::move(u.request)),
-      subprotocol_(std::move(subprotocol)),
+      request_(std::make_unique<upgrade::request_info>(std::move(u.request))),
       remote_(std::move(u.remote)),
-      parser_(frame_parser_options{.max_message_size = opt_.max_message_size, .allow_rsv1 = pmd.has_value()}),
-      deflate_(std::move(pmd)),
-      idle_(*u.loop),
-      close_timer_(*u.loop) {
-    if (deflate_) {
-        deflater_ = std::make_unique<deflater>(deflate_->server_max_window_bits, deflate_->server_no_context_takeover);
-        inflater_ = std::make_unique<inflater>(deflate_->client_max_window_bits, deflate_->client_no_context_takeover,
-                                               opt_.max_inflated_message_size);
+      parser_(frame_parser_options{.max_message_size = opt().max_message_size, .allow_rsv1 = pmd.has_value()}),
+      timer_(*u.loop) {
+    if (!subprotocol.empty()) cold().subprotocol = std::move(subprotocol);
+    if (pmd) {
+        auto& c = cold();
+        c.deflate = std::move(pmd);
+        c.compressor = std::make_unique<deflater>(c.deflate->server_max_window_bits, c.deflate->server_no_context_takeover);
+        c.decompressor = std::make_unique<inflater>(c.deflate->client_max_window_bits, c.deflate->client_no_context_takeover,
+                                               opt().max_inflated_message_size);
     }
 }
 
 session::~session() = default;
+session::cold_state::~cold_state() = default;
 
 void session::start(std::string leftover) {
     interest_ = net::loop::readable;
     loop_->add(stream_->native_handle(), this, interest_);
     loop_->watch_shutdown(this);
-    idle_.start(opt_.idle_timeout, [this] { close(close_code::going_away, "idle timeout"); });
-    if (cb_.on_open) cb_.on_open(*this);
+    last_active_ = loop_->now();
+    timer_.start(opt().idle_timeout, [this] { on_idle_timer(); });
+    if (cb().on_open) cb().on_open(*this);
+    if (!opt().keep_request) request_.reset();
     // The bytes that followed the request come first (upgrade contract §3): they
     // are parsed before anything is read from the socket.
     if (!closed_ && !leftover.empty()) {
@@ -86,20 +94,66 @@ void session::start(std::string leftover) {
 }
 
 void session::touch() {
-    if (!closed_) idle_.restart(opt_.idle_timeout);
+    // O(1) per read and write: the idle timer checks this when it fires.
+    last_active_ = loop_->now();
+}
+
+void session::on_idle_timer() {
+    if (closed_ || close_sent_) return;
+    auto const idle_for = loop_->now() - last_active_;
+    auto const limit = std::chrono::duration_cast<net::clock::duration>(opt().idle_timeout);
+    if (idle_for < limit) {
+        timer_.restart(std::chrono::duration_cast<std::chrono::milliseconds>(limit - idle_for) +
+                       std::chrono::milliseconds{1});
+        return;
+    }
+    close(close_code::going_away, "idle timeout");
+}
+
+upgrade::request_info const& session::request() const noexcept { return request_ ? *request_ : empty_request; }
+
+std::size_t session::queued() const noexcept {
+    return (corked_ ? cork_buffer().size() : 0) + (out_ ? out_->size() : 0);
+}
+
+std::size_t session::buffered_amount() const noexcept { return queued() + held_bytes(); }
+
+std::string_view session::sent_reason() const noexcept {
+    return cold_ ? std::string_view{cold_->sent_reason} : std::string_view{};
+}
+
+std::string_view session::received_reason() const noexcept {
+    return cold_ ? std::string_view{cold_->received_reason} : std::string_view{};
+}
+
+std::size_t session::held_bytes() const noexcept { return cold_ ? cold_->held_bytes : 0; }
+
+session::cold_state& session::cold() {
+    if (!cold_) cold_ = std::make_unique<cold_state>();
+    return *cold_;
+}
+
+std::string const& session::subprotocol() const noexcept {
+    static std::string const none;
+    return cold_ ? cold_->subprotocol : none;
+}
+
+std::optional<deflate_params> const& session::deflate() const noexcept {
+    static std::optional<deflate_params> const none;
+    return cold_ ? cold_->deflate : none;
 }
 
 bool session::reading_wanted() const noexcept {
     if (closed_ || close_received_) return false;
     // Once closing, keep reading for the peer's Close (or EOF) whatever is queued.
     if (close_sent_) return true;
-    return buffered_ < opt_.send_high_water;
+    return queued() < opt().send_high_water;
 }
 
 void session::update_interest() {
     if (closed_) return;
     std::uint32_t wanted = 0;
-    if (buffered_ > 0) wanted |= net::loop::writable;
+    if (out_ && !out_->empty()) wanted |= net::loop::writable;
     if (reading_wanted()) wanted |= net::loop::readable;
     if (wanted != interest_) {
         interest_ = wanted;
@@ -110,18 +164,23 @@ void session::update_interest() {
 void session::on_io(std::uint32_t events) {
     if (closed_) return;
     // On error or hangup too: with reading paused only a write can notice a dead peer.
-    if (events & (net::loop::writable | net::loop::error | net::loop::hangup)) flush();
+    if (events & (net::loop::writable | net::loop::error | net::loop::hangup)) {
+        write_blocked_ = false;
+        flush();
+    }
     if (closed_) return;
     if (events & (net::loop::readable | net::loop::hangup | net::loop::error | net::loop::rdhangup)) on_readable();
 }
 
 void session::on_readable() {
     auto const buffer = thread_read_buffer();
+    // What the frames read here make the session send is written once, after them.
+    corked_ = true;
     for (int i = 0; i < 4 && !closed_ && reading_wanted(); ++i) {
         // Unparsed bytes are at most an incomplete header or control frame (the
         // parser hands out data payload as it arrives), so this copies little.
-        std::size_t const kept = pending_.size();
-        std::memcpy(buffer.data(), pending_.data(), kept);
+        std::size_t const kept = cold_ ? cold_->pending.size() : 0;
+        if (kept > 0) std::memcpy(buffer.data(), cold_->pending.data(), kept);
         auto r = stream_->read(buffer.subspan(kept));
         if (r.bytes > 0) {
             touch();
@@ -131,30 +190,40 @@ void session::on_readable() {
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
+        uncork();
+        if (closed_) return;
         if (r.eof) {
             on_eof();
             return;
         }
-        finish(close_sent_ ? sent_code_ : abnormal, close_sent_ ? std::string_view{sent_reason_} : "");
+        finish(close_sent_ ? sent_code_ : abnormal, close_sent_ ? std::string_view{sent_reason()} : "");
         return;
     }
-    update_interest();
+    uncork();
+}
+
+void session::uncork() {
+    corked_ = false;
+    auto& c = cork_buffer();
+    if (!c.empty() && !closed_) write_now(c, {}, {});
+    c.clear();
+    if (!closed_) flush();
 }
 
 void session::on_eof() {
     // A peer that closes TCP without a Close frame (§7.1.5: 1006), or after
     // ours went out unanswered: report the code we sent.
-    if (close_received_) finish(received_code_, received_reason_);
-    else if (close_sent_) finish(sent_code_, sent_reason_);
+    if (close_received_) finish(received_code_, received_reason());
+    else if (close_sent_) finish(sent_code_, sent_reason());
     else finish(abnormal, {});
 }
 
 void session::keep_unparsed(std::span<char const> rest) {
     if (rest.empty() || closed_ || failed_ || close_received_) {
-        std::string{}.swap(pending_);  // nothing kept: no memory held while idle
+        if (cold_) std::string{}.swap(cold_->pending);  // nothing kept: no memory held while idle
         return;
     }
-    pending_.assign(rest.data(), rest.size());
+    cold().pending.assign(rest.data(), rest.size());
 }
 
 std::size_t session::process(std::span<char> input) {
@@ -172,19 +241,20 @@ std::size_t session::process(std::span<char> input) {
             } else if (parser_.message_compressed()) {
                 // RFC 7692 §6.2: inflated as the frames arrive.
                 if (!on_compressed(piece, s.message_done, kind)) break;
-            } else if (s.message_done && s.header_done && message_.empty() &&
+            } else if (s.message_done && s.header_done && (!cold_ || cold_->message.empty()) &&
                        parser_.header().op != opcode::continuation) {
                 deliver(piece, kind);  // a whole unfragmented message in the buffer: no copy
             } else if (!piece.empty() || s.message_done) {
-                message_.append(piece);
+                auto& message = cold().message;
+                message.append(piece);
                 if (s.message_done) {
-                    std::string m = std::move(message_);
-                    message_.clear();
+                    std::string m = std::move(message);
+                    message.clear();
                     deliver(m, kind);
                     // Keep a modest buffer for the next fragmented message, not a huge one.
                     if (m.capacity() <= read_chunk) {
                         m.clear();
-                        message_.swap(m);
+                        cold().message.swap(m);
                     }
                 }
             }
@@ -200,8 +270,8 @@ std::size_t session::process(std::span<char> input) {
 }
 
 bool session::on_compressed(std::string_view piece, bool message_done, message_kind k) {
-    auto st = piece.empty() ? inflate_status::ok : inflater_->feed(piece);
-    if (st == inflate_status::ok && message_done) st = inflater_->finish();
+    auto st = piece.empty() ? inflate_status::ok : cold_->decompressor->feed(piece);
+    if (st == inflate_status::ok && message_done) st = cold_->decompressor->finish();
     if (st == inflate_status::too_big) {
         fail(close_code::message_too_big);
         return false;
@@ -211,19 +281,19 @@ bool session::on_compressed(std::string_view piece, bool message_done, message_k
         return false;
     }
     if (!message_done) return true;
-    auto const m = inflater_->message();
+    auto const m = cold_->decompressor->message();
     // The parser does not check compressed text: it is checked once inflated (RFC 6455 §8.1).
     if (k == message_kind::text && !is_valid_utf8(m)) {
         fail(close_code::invalid_payload);
         return false;
     }
     deliver(m, k);
-    inflater_->clear_message();  // a large message's buffer is not kept between messages
+    cold_->decompressor->clear_message();  // a large message's buffer is not kept between messages
     return true;
 }
 
 void session::deliver(std::string_view data, message_kind k) {
-    if (cb_.on_message) cb_.on_message(*this, data, k);
+    if (cb().on_message) cb().on_message(*this, data, k);
 }
 
 void session::on_control(opcode op, std::string_view payload) {
@@ -242,13 +312,13 @@ void session::on_control(opcode op, std::string_view payload) {
         auto const info = parse_close_payload(payload);
         close_received_ = true;
         received_code_ = static_cast<std::uint16_t>(info.code);
-        received_reason_.assign(info.reason);
+        cold().received_reason.assign(info.reason);
         if (!close_sent_) {
             // §5.5.1: echo the status code; a Close without a code is answered with an empty one.
             send_close(received_code_, {});
         }
         // §7.1.1: the server closes the TCP connection once its Close is out.
-        if (buffered_ == 0) finish(received_code_, received_reason_);
+        if (queued() == 0) finish(received_code_, received_reason());
         else update_interest();
         return;
     }
@@ -257,22 +327,89 @@ void session::on_control(opcode op, std::string_view payload) {
     }
 }
 
-void session::queue_frame(opcode op, std::string_view payload) {
-    out_.push_back(make_frame(op, payload));
-    buffered_ += out_.back().size();
+void session::queue_frame(opcode op, std::string_view payload, frame_flags flags) {
+    auto const h = server_frame_header(op, payload.size(), flags);
+    put(h.view(), payload);
+}
+
+void session::put(std::string_view head, std::string_view body) {
+    if (closed_) return;
+    // Behind a backlog, in order.
+    if (out_ && !out_->empty()) {
+        out_->append_unit({head, body});
+        return;
+    }
+    if (corked_) {
+        auto& c = cork_buffer();
+        if (c.size() + head.size() + body.size() <= cork_limit) {
+            c.append(head).append(body);
+            return;
+        }
+        // Too large to gather: what is gathered goes first, in the same system call.
+        std::string gathered;
+        gathered.swap(c);
+        write_now(gathered, head, body);
+        gathered.clear();
+        c.swap(gathered);
+        return;
+    }
+    write_now({}, head, body);
+}
+
+void session::write_now(std::string_view a, std::string_view b, std::string_view c) {
+    // Nothing is queued: the socket gets the bytes first, and only what it does not take is
+    // copied into the queue (one unit, so that fail() never cuts a frame in two).
+    std::array<iovec, 3> iov{};
+    std::size_t n = 0;
+    for (auto part : {a, b, c})
+        if (!part.empty()) iov[n++] = {const_cast<char*>(part.data()), part.size()};
+    if (n == 0) return;
+    std::size_t written = 0;
+    if (!write_blocked_) {
+        auto const r = stream_->writev({iov.data(), n});
+        if (r.bytes > 0) {
+            written = r.bytes;
+            touch();
+        } else if (r.ec == std::errc::operation_would_block) {
+            write_blocked_ = true;
+        } else {
+            on_write_error();
+            return;
+        }
+    }
+    std::array<std::string_view, 3> rest{};
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        std::string_view part{static_cast<char const*>(iov[i].iov_base), iov[i].iov_len};
+        std::size_t const skip = std::min(written, part.size());
+        written -= skip;
+        if (skip < part.size()) rest[k++] = part.substr(skip);
+    }
+    if (k == 0) return;
+    if (!out_) out_ = std::make_unique<net::send_queue>();
+    bool const started = rest[0].data() != static_cast<char const*>(iov[0].iov_base);
+    out_->append_unit({rest[0], rest[1], rest[2]}, started);
+    write_blocked_ = true;  // the socket took less than offered
+}
+
+void session::on_write_error() {
+    // The peer is gone (reset, broken pipe).
+    finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
+           close_received_ ? received_reason() : close_sent_ ? sent_reason() : "");
 }
 
 bool session::send(std::string_view data, message_kind k) {
     if (closed_ || close_sent_) return false;
-    if (buffered_ + held_bytes_ > opt_.max_buffered) {
+    if (queued() + held_bytes() > opt().max_buffered) {
         fail(close_code::policy_violation, "send buffer limit");
         return false;
     }
     if (fragmenting_) {
         // RFC 6455 §5.4: the fragments of one message are not interleaved with another
         // message's frames: held, in order, until send_fragment() ends the open message.
-        held_.push_back({std::string(data), k});
-        held_bytes_ += data.size();
+        auto& c = cold();
+        c.held.push_back({std::string(data), k});
+        c.held_bytes += data.size();
         return send_result();
     }
     queue_message(data, k);
@@ -282,7 +419,7 @@ bool session::send(std::string_view data, message_kind k) {
 
 bool session::send_fragment(std::string_view piece, message_kind k, bool fin) {
     if (closed_ || close_sent_) return false;
-    if (buffered_ + held_bytes_ > opt_.max_buffered) {
+    if (queued() + held_bytes() > opt().max_buffered) {
         fail(close_code::policy_violation, "send buffer limit");
         return false;
     }
@@ -291,17 +428,16 @@ bool session::send_fragment(std::string_view piece, message_kind k, bool fin) {
     auto op = opcode::continuation;
     if (first) {
         op = k == message_kind::text ? opcode::text : opcode::binary;
-        fragment_compressed_ = deflater_ && piece.size() >= opt_.compress_threshold;
+        fragment_compressed_ = cold_ && cold_->compressor && piece.size() >= opt().compress_threshold;
     }
     if (fragment_compressed_) {
         // RFC 7692 §6.1: RSV1 on the first frame only; each piece is flushed so it leaves now.
         std::string payload;
-        deflater_->compress_part(piece, fin, payload);
-        out_.push_back(make_frame(op, payload, frame_flags{.fin = fin, .rsv1 = first}));
+        cold_->compressor->compress_part(piece, fin, payload);
+        queue_frame(op, payload, frame_flags{.fin = fin, .rsv1 = first});
     } else {
-        out_.push_back(make_frame(op, piece, frame_flags{.fin = fin}));
+        queue_frame(op, piece, frame_flags{.fin = fin});
     }
-    buffered_ += out_.back().size();
     fragmenting_ = !fin;
     if (fin) release_held();
     flush();
@@ -310,17 +446,16 @@ bool session::send_fragment(std::string_view piece, message_kind k, bool fin) {
 
 void session::queue_message(std::string_view data, message_kind k) {
     auto const op = k == message_kind::text ? opcode::text : opcode::binary;
-    if (deflater_ && data.size() >= opt_.compress_threshold) {
+    if (cold_ && cold_->compressor && data.size() >= opt().compress_threshold) {
         std::string payload;
-        deflater_->compress(data, payload);
+        cold_->compressor->compress(data, payload);
         // A message that did not shrink goes out as is (RSV1 is per message, RFC 7692 §6.1), but
         // only when our compressor forgets it anyway (server_no_context_takeover, §7.1.1.1): with
         // context takeover our window now holds it and the peer's would not, so later messages
         // referring back to it would not inflate there.
-        if (payload.size() < data.size() || !deflate_->server_no_context_takeover) {
+        if (payload.size() < data.size() || !cold_->deflate->server_no_context_takeover) {
             // RFC 7692 §6.1: RSV1 on the (only) frame of a compressed message.
-            out_.push_back(make_frame(op, payload, frame_flags{.fin = true, .rsv1 = true}));
-            buffered_ += out_.back().size();
+            queue_frame(op, payload, frame_flags{.fin = true, .rsv1 = true});
             return;
         }
     }
@@ -328,18 +463,17 @@ void session::queue_message(std::string_view data, message_kind k) {
 }
 
 void session::release_held() {
-    while (!held_.empty()) {
-        auto const m = std::move(held_.front());
-        held_.pop_front();
-        held_bytes_ -= m.data.size();
-        queue_message(m.data, m.kind);
-    }
+    if (!cold_) return;
+    auto held = std::move(cold_->held);
+    cold_->held.clear();
+    cold_->held_bytes = 0;
+    for (auto const& m : held) queue_message(m.data, m.kind);
 }
 
 bool session::send_result() {
     // Held messages do not count here: they cannot drain before the open message ends, so
     // waiting for on_drain on their account could wait forever.
-    bool const below = !closed_ && buffered_ < opt_.send_high_water;
+    bool const below = !closed_ && queued() < opt().send_high_water;
     if (!below) drain_owed_ = true;
     return below;
 }
@@ -357,16 +491,18 @@ void session::close(std::uint16_t code, std::string_view reason) {
 
 void session::send_close(std::uint16_t code, std::string_view reason) {
     // Nothing follows a Close (§5.5.1): send()s held behind an unfinished fragmented message go.
-    held_.clear();
-    held_bytes_ = 0;
+    if (cold_) {
+        cold_->held.clear();
+        cold_->held_bytes = 0;
+    }
     auto const body = make_close_payload(static_cast<close_code>(code), reason);
     close_sent_ = true;
     sent_code_ = body.size >= 2 ? code : no_status;
-    sent_reason_.assign(body.size > 2 ? body.view().substr(2) : std::string_view{});
+    cold().sent_reason.assign(body.size > 2 ? body.view().substr(2) : std::string_view{});
     queue_frame(opcode::close, body.view());
     // The peer has close_timeout to answer and to take what is queued.
-    close_timer_.start(opt_.close_timeout, [this] {
-        finish(close_received_ ? received_code_ : sent_code_, close_received_ ? received_reason_ : sent_reason_);
+    timer_.start(opt().close_timeout, [this] {
+        finish(close_received_ ? received_code_ : sent_code_, close_received_ ? received_reason() : sent_reason());
     });
     flush();
 }
@@ -377,58 +513,44 @@ void session::fail(close_code code, std::string_view reason) {
     // peer closes it (or at close_timeout).
     if (closed_) return;
     failed_ = true;
-    std::string{}.swap(pending_);
-    message_.clear();
+    if (cold_) {
+        std::string{}.swap(cold_->pending);
+        cold_->message.clear();
+    }
     if (close_sent_) {
-        finish(sent_code_, sent_reason_);
+        finish(sent_code_, sent_reason());
         return;
     }
     // Unsent frames are dropped (the front one stays if partly written, to keep the framing).
-    while (out_.size() > (out_offset_ > 0 ? 1u : 0u)) {
-        buffered_ -= out_.back().size();
-        out_.pop_back();
-    }
+    if (corked_) cork_buffer().clear();  // none of it went out
+    if (out_) out_->drop_unstarted();
     send_close(static_cast<std::uint16_t>(code), reason);
 }
 
 void session::flush() {
-    while (!closed_ && !out_.empty()) {
+    if (corked_) return;  // uncork() flushes once the read is handled
+    while (!closed_ && out_ && !out_->empty() && !write_blocked_) {
         std::array<iovec, max_iov> iov{};
-        std::size_t n = 0;
-        for (auto it = out_.begin(); it != out_.end() && n < max_iov; ++it, ++n) {
-            std::size_t const skip = n == 0 ? out_offset_ : 0;
-            iov[n].iov_base = it->data() + skip;
-            iov[n].iov_len = it->size() - skip;
-        }
-        auto r = stream_->writev({iov.data(), n});
+        auto const n = static_cast<std::size_t>(out_->fill(iov.data(), static_cast<int>(max_iov)));
+        auto const r = stream_->writev({iov.data(), n});
         if (r.bytes > 0) {
             touch();
-            std::size_t left = r.bytes;
-            buffered_ -= left;
-            while (left > 0) {
-                std::size_t const rest = out_.front().size() - out_offset_;
-                if (left >= rest) {
-                    left -= rest;
-                    out_.pop_front();
-                    out_offset_ = 0;
-                } else {
-                    out_offset_ += left;
-                    left = 0;
-                }
-            }
+            out_->consume(r.bytes);
             continue;
         }
-        if (r.ec == std::errc::operation_would_block) break;
-        // The peer is gone (reset, broken pipe).
-        finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
-               close_received_ ? received_reason_ : close_sent_ ? sent_reason_ : "");
+        if (r.ec == std::errc::operation_would_block) {
+            write_blocked_ = true;
+            break;
+        }
+        on_write_error();
         return;
     }
     if (closed_) return;
-    if (out_.empty()) {
+    if (out_ && out_->empty()) out_.reset();  // an idle session holds no queue
+    if (!out_) {
         if (close_received_ && close_sent_) {
             // §7.1.1: both Close frames are exchanged: the server closes TCP first.
-            finish(received_code_, received_reason_);
+            finish(received_code_, received_reason());
             return;
         }
         if (failed_ && !write_shut_) {
@@ -438,9 +560,9 @@ void session::flush() {
             write_shut_ = true;
         }
     }
-    if (drain_owed_ && !close_sent_ && buffered_ < opt_.send_high_water / 2) {
+    if (drain_owed_ && !close_sent_ && queued() < opt().send_high_water / 2) {
         drain_owed_ = false;
-        if (cb_.on_drain) cb_.on_drain(*this);
+        if (cb().on_drain) cb().on_drain(*this);
     }
     update_interest();
 }
@@ -449,7 +571,7 @@ void session::on_shutdown(bool force) noexcept {
     if (closed_) return;
     if (force) {
         finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
-               close_received_ ? received_reason_ : close_sent_ ? sent_reason_ : "");
+               close_received_ ? received_reason() : close_sent_ ? sent_reason() : "");
         return;
     }
     close(close_code::going_away, "server shutting down");
@@ -459,18 +581,19 @@ void session::finish(std::uint16_t code, std::string_view reason) {
     if (closed_) return;
     closed_ = true;
     std::string const why(reason);  // `reason` may point into a member
-    idle_.cancel();
-    close_timer_.cancel();
+    timer_.cancel();
     loop_->unwatch_shutdown(this);
     loop_->remove(stream_->native_handle());
     stream_->close();
-    out_.clear();
-    buffered_ = 0;
-    held_.clear();
-    held_bytes_ = 0;
+    out_.reset();
+    if (corked_) cork_buffer().clear();
+    if (cold_) {
+        cold_->held.clear();
+        cold_->held_bytes = 0;
+    }
     // Handles go dead and hub subscriptions end before the application hears of the close.
     if (extras_) extras_->on_finish(*this);
-    if (cb_.on_close) cb_.on_close(*this, code, why);
+    if (cb().on_close) cb().on_close(*this, code, why);
     // Events for this handler may still be pending in this dispatch.
     loop_->defer([this] { delete this; });
 }

@@ -4,6 +4,7 @@
 // goes out as one writev of [head, body] without copying the body.
 #include <cstddef>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 #include <sys/uio.h>
 #include <vector>
@@ -20,6 +21,13 @@ public:
 
     void append(std::string_view bytes);
     void append(std::string&& bytes);
+    /// Appends the concatenation of `parts` as one unit: it never straddles two pieces, so
+    /// drop_unstarted() keeps or drops it whole (a WebSocket frame: header, payload).
+    /// `started`: the unit's first bytes were already written elsewhere (its rest is queued),
+    /// so it counts as started for drop_unstarted().
+    void append_unit(std::initializer_list<std::string_view> parts, bool started = false);
+    /// Drops every unit that has not started going out; a partly written one stays whole.
+    void drop_unstarted() noexcept;
     /// Fills up to `max` iovecs from the front; returns how many.
     int fill(iovec* iov, int max) const noexcept;
     void consume(std::size_t n) noexcept;
@@ -36,6 +44,7 @@ private:
         std::string data;
         std::size_t offset = 0;
         bool coalescing = false;  // small writes may be appended to it
+        bool started = false;     // its first unit was partly written before it was queued
     };
     std::vector<piece> pieces_;
     std::size_t head_ = 0;  // index of the first live piece

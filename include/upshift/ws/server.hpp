@@ -59,7 +59,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -69,11 +68,13 @@
 #include <vector>
 
 #include "upshift/net/loop.hpp"
+#include "upshift/net/send_queue.hpp"
 #include "upshift/upgrade/protocol.hpp"
 #include "upshift/upgrade/upgraded.hpp"
 #include "upshift/ws/close_code.hpp"
 #include "upshift/ws/deflate_params.hpp"
 #include "upshift/ws/frame_parser.hpp"
+#include "upshift/ws/frame_writer.hpp"
 
 namespace upshift::ws {
 
@@ -113,6 +114,10 @@ struct options {
     std::size_t compress_threshold = 128;
     /// A compressed message inflating beyond this fails the connection with 1009.
     std::size_t max_inflated_message_size = std::size_t{16} << 20;
+    /// Keep the upgrade request (session::request()) for the session's life. Off: it is
+    /// there during on_open only (copy what you need into user_data), which keeps an idle
+    /// session small.
+    bool keep_request = false;
 };
 
 enum class message_kind { text, binary };
@@ -186,11 +191,13 @@ public:
     void close(close_code code, std::string_view reason = {}) { close(static_cast<std::uint16_t>(code), reason); }
 
     /// Bytes queued and not yet written to the socket (held send()s included, see send_fragment).
-    std::size_t buffered_amount() const noexcept { return buffered_ + held_bytes_; }
-    std::string const& subprotocol() const noexcept { return subprotocol_; }
+    std::size_t buffered_amount() const noexcept;
+    std::string const& subprotocol() const noexcept;
     /// The permessage-deflate parameters in use, if negotiated.
-    std::optional<deflate_params> const& deflate() const noexcept { return deflate_; }
-    upgrade::request_info const& request() const noexcept { return request_; }
+    std::optional<deflate_params> const& deflate() const noexcept;
+    /// The request that asked to switch: during on_open, and afterwards only with
+    /// options::keep_request (otherwise an empty request_info).
+    upgrade::request_info const& request() const noexcept;
     net::loop& loop() noexcept { return *loop_; }
     std::string const& remote() const noexcept { return remote_; }
     /// True once a Close has been sent (no more send()).
@@ -223,59 +230,55 @@ private:
     bool on_compressed(std::string_view piece, bool message_done, message_kind k);
     void fail(close_code code, std::string_view reason = {});
     void send_close(std::uint16_t code, std::string_view reason);
-    void queue_frame(opcode op, std::string_view payload);
+    void queue_frame(opcode op, std::string_view payload, frame_flags flags = {});
+    void put(std::string_view head, std::string_view body);
+    void write_now(std::string_view a, std::string_view b, std::string_view c);
+    void uncork();
+    std::size_t queued() const noexcept;
     void queue_message(std::string_view data, message_kind k);
     void release_held();
     bool send_result();
     void flush();
+    void on_idle_timer();
+    void on_write_error();
     void update_interest();
     void on_eof();
     void finish(std::uint16_t code, std::string_view reason);
     void touch();
     bool reading_wanted() const noexcept;
 
+    options const& opt() const noexcept { return config_->opt; }
+    behaviour const& cb() const noexcept { return config_->cb; }
+
     std::shared_ptr<session_config const> config_;
-    options const& opt_;
-    behaviour const& cb_;
     std::unique_ptr<net::stream> stream_;
     net::loop* loop_;
-    upgrade::request_info request_;
-    std::string subprotocol_;
+    std::unique_ptr<upgrade::request_info> request_;  // see options::keep_request
     std::string remote_;
 
     frame_parser parser_;
-    std::string pending_;        // input not parsed yet; reads go to a per-thread buffer
-    std::string message_;        // a fragmented message being reassembled
-    std::optional<deflate_params> deflate_;
-    std::unique_ptr<deflater> deflater_;  // negotiated permessage-deflate only
-    std::unique_ptr<inflater> inflater_;
 
-    std::deque<std::string> out_;  // whole frames, the front one possibly partly written
-    std::size_t out_offset_ = 0;   // bytes of out_.front() already written
-    std::size_t buffered_ = 0;
+    // Output: frames are written at once, or (while reading, see uncork()) gathered in a
+    // per-thread cork buffer and written together; only what the socket does not take is
+    // queued here, and the queue is freed once it drains.
+    std::unique_ptr<net::send_queue> out_;
 
-    net::timer idle_;
-    net::timer close_timer_;
+    net::timer timer_;  // the idle timeout while open; the close timeout once a Close is sent
+    net::clock::time_point last_active_{};
     std::uint32_t interest_ = 0;
 
     std::uint16_t sent_code_ = 0;          // the code of the Close we sent (0: none sent)
-    std::string sent_reason_;
     std::uint16_t received_code_ = 0;      // the peer's Close (0: none received)
-    std::string received_reason_;
     bool close_sent_ = false;
     bool close_received_ = false;
     bool failed_ = false;       // failed the connection: discard input, half-close after the Close
     bool write_shut_ = false;
     bool closed_ = false;
     bool drain_owed_ = false;
+    bool corked_ = false;         // on_readable(): frames go to the thread's cork buffer
+    bool write_blocked_ = false;  // the socket said EAGAIN: wait for writable
 
-    // send_fragment(): the open message, and the send()s held until it ends.
-    struct held_message {
-        std::string data;
-        message_kind kind;
-    };
-    std::deque<held_message> held_;
-    std::size_t held_bytes_ = 0;
+    // send_fragment(): the open message (the send()s held until it ends are in cold_state).
     bool fragmenting_ = false;
     bool fragment_compressed_ = false;
 
@@ -283,6 +286,31 @@ private:
     friend class hub;
     detail::session_extras& extras();
     std::unique_ptr<detail::session_extras> extras_;
+
+    // What many sessions never need, allocated on first use, so that an idle connection
+    // stays small (bench/README.md, memory per idle connection).
+    struct held_message {
+        std::string data;
+        message_kind kind;
+    };
+    struct cold_state {
+        std::string subprotocol;
+        std::string pending;          // input not parsed yet; reads go to a per-thread buffer
+        std::string message;          // a fragmented message being reassembled
+        std::optional<deflate_params> deflate;
+        std::unique_ptr<ws::deflater> compressor;  // negotiated permessage-deflate only
+        std::unique_ptr<ws::inflater> decompressor;
+        std::string sent_reason;
+        std::string received_reason;
+        std::vector<held_message> held;
+        std::size_t held_bytes = 0;
+        ~cold_state();
+    };
+    cold_state& cold();
+    std::size_t held_bytes() const noexcept;
+    std::string_view sent_reason() const noexcept;
+    std::string_view received_reason() const noexcept;
+    std::unique_ptr<cold_state> cold_;
 };
 
 /// The "websocket" protocol for an upgrade::registry (see the top of this file).

@@ -65,3 +65,53 @@ TEST(SendQueue, ShrinkFreesEverythingWhenEmpty) {
 
 } // namespace
 } // namespace upshift::net
+
+namespace upshift::net {
+namespace {
+
+// A WebSocket session drops queued frames when it fails a slow reader (1008) but must finish
+// the frame that is partly on the wire: units never straddle pieces, so dropping is per unit.
+TEST(SendQueue, DropUnstartedKeepsAPartlyWrittenUnitWhole) {
+    send_queue q;
+    q.append_unit({"AAAA", "aaaa"});
+    q.append_unit({"BBBB", std::string(send_queue::coalesce_limit, 'b')});
+    q.append_unit({"CCCC", "cccc"});
+    iovec iov[4];
+    ASSERT_GE(q.fill(iov, 4), 1);
+    q.consume(3);  // "AAA" is out: the first piece has started
+    q.drop_unstarted();
+    // The started piece stays whole (every unit coalesced into it); nothing after it.
+    std::string const rest = drain(q, 7);
+    EXPECT_EQ(rest.substr(0, 5), "Aaaaa");
+    EXPECT_EQ(rest.size(), 5 + 4 + send_queue::coalesce_limit);
+    EXPECT_EQ(rest.find('C'), std::string::npos);
+}
+
+TEST(SendQueue, DropUnstartedDropsEverythingWhenNothingWentOut) {
+    send_queue q;
+    q.append_unit({"AAAA", "aaaa"});
+    q.append_unit({"BBBB", "bbbb"});
+    q.drop_unstarted();
+    EXPECT_TRUE(q.empty());
+    EXPECT_EQ(q.size(), 0u);
+}
+
+TEST(SendQueue, AStartedUnitIsNeverDropped) {
+    send_queue q;
+    q.append_unit({"rest-of-frame"}, /*started=*/true);  // its head was written directly
+    q.append_unit({"next"});
+    q.drop_unstarted();
+    EXPECT_EQ(drain(q, 100), "rest-of-frame");
+}
+
+TEST(SendQueue, UnitsDoNotStraddlePieces) {
+    send_queue q;
+    q.append_unit({std::string(send_queue::coalesce_limit, 'x')});  // fills the coalescing piece
+    q.append_unit({"HH", "pp"});                                     // starts a new piece, whole
+    iovec iov[4];
+    ASSERT_EQ(q.fill(iov, 4), 2);
+    EXPECT_EQ(std::string_view(static_cast<char const*>(iov[1].iov_base), iov[1].iov_len), "HHpp");
+}
+
+} // namespace
+} // namespace upshift::net
