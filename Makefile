@@ -17,7 +17,7 @@ RELEASE_DIR := build/release
 # -Werror here so that `make build` and CI reject new warnings, as the reviewers do.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DUPSHIFT_WARNINGS_AS_ERRORS=ON
 
-.PHONY: all deps build run test bench bench-load fuzz clean help
+.PHONY: all deps build run test bench bench-load bench-ws fuzz clean help
 # Targets are sequential scripts (deps before build, build before run); CMake parallelises inside.
 .NOTPARALLEL:
 all: build
@@ -28,6 +28,7 @@ help:
 	@echo "make build       Release build in $(RELEASE_DIR)"
 	@echo "make bench       Google Benchmark micro benchmarks (Release)"
 	@echo "make bench-load  wrk load test: upshift vs nginx on loopback"
+	@echo "make bench-ws    WebSocket echo load: upshift vs Boost.Beast vs Node ws on loopback"
 	@echo "make fuzz        each libFuzzer target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make clean       remove the build directories made by this Makefile"
 
@@ -59,6 +60,12 @@ bench: deps
 
 bench-load: deps build
 	bash bench/load/http_vs_nginx.sh
+
+# Only the three binaries the WebSocket run needs (Beast's server takes a while to compile).
+bench-ws: deps
+	cmake -S . -B $(RELEASE_DIR) $(RELEASE_FLAGS) -DUPSHIFT_BUILD_BENCH=ON
+	cmake --build $(RELEASE_DIR) -j$(JOBS) --target ws_load upshift_echo_server beast_echo_server
+	BUILD_DIR=$(RELEASE_DIR) bash bench/ws_load/run.sh
 
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz
