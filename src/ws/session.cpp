@@ -15,6 +15,10 @@ namespace upshift::ws {
 namespace {
 
 constexpr std::size_t read_chunk = 64 * 1024;
+/// Frames with at least this much payload still to come are read into the message directly.
+constexpr std::uint64_t direct_read_min = 8 * 1024;
+constexpr std::uint64_t direct_read_max = 1024 * 1024;
+constexpr std::size_t max_kept_message_buffer = 256 * 1024;
 constexpr std::size_t max_iov = 64;
 constexpr auto no_status = static_cast<std::uint16_t>(close_code::no_status);
 constexpr auto abnormal = static_cast<std::uint16_t>(close_code::abnormal);
@@ -177,16 +181,29 @@ void session::on_readable() {
     // What the frames read here make the session send is written once, after them.
     corked_ = true;
     for (int i = 0; i < 4 && !closed_ && reading_wanted(); ++i) {
-        // Unparsed bytes are at most an incomplete header or control frame (the
-        // parser hands out data payload as it arrives), so this copies little.
-        std::size_t const kept = cold_ ? cold_->pending.size() : 0;
-        if (kept > 0) std::memcpy(buffer.data(), cold_->pending.data(), kept);
-        auto r = stream_->read(buffer.subspan(kept));
+        net::io_result r{};
+        std::size_t asked = 0;
+        if (direct_read_possible()) {
+            r = read_payload_directly(asked);
+        } else {
+            // Unparsed bytes are at most an incomplete header or control frame (the
+            // parser hands out data payload as it arrives), so this copies little.
+            std::size_t const kept = cold_ ? cold_->pending.size() : 0;
+            if (kept > 0) std::memcpy(buffer.data(), cold_->pending.data(), kept);
+            auto const space = buffer.subspan(kept);
+            asked = space.size();
+            r = stream_->read(space);
+            if (r.bytes > 0) {
+                touch();
+                if (!failed_) {  // failed: the rest of the input is discarded
+                    auto const input = buffer.first(kept + r.bytes);
+                    keep_unparsed(input.subspan(process(input)));
+                }
+            }
+        }
         if (r.bytes > 0) {
-            touch();
-            if (failed_) continue;  // failed: the rest of the input is discarded
-            auto const input = buffer.first(kept + r.bytes);
-            keep_unparsed(input.subspan(process(input)));
+            // A short read drained the socket: another read would only say EAGAIN.
+            if (r.bytes < asked) break;
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
@@ -247,16 +264,7 @@ std::size_t session::process(std::span<char> input) {
             } else if (!piece.empty() || s.message_done) {
                 auto& message = cold().message;
                 message.append(piece);
-                if (s.message_done) {
-                    std::string m = std::move(message);
-                    message.clear();
-                    deliver(m, kind);
-                    // Keep a modest buffer for the next fragmented message, not a huge one.
-                    if (m.capacity() <= read_chunk) {
-                        m.clear();
-                        cold().message.swap(m);
-                    }
-                }
+                if (s.message_done) deliver_reassembled(kind);
             }
             used += s.consumed;
         }
@@ -290,6 +298,37 @@ bool session::on_compressed(std::string_view piece, bool message_done, message_k
     deliver(m, k);
     cold_->decompressor->clear_message();  // a large message's buffer is not kept between messages
     return true;
+}
+
+void session::deliver_reassembled(message_kind k) {
+    auto& message = cold_->message;
+    deliver(message.data(), k);
+    message.clear();
+    // A busy connection keeps a modest buffer for its next large message (a fresh one of
+    // more than 128 KiB would come from mmap, page faults and all); a huge one goes now.
+    if (message.capacity() > max_kept_message_buffer) message.shrink_if_empty();
+}
+
+bool session::direct_read_possible() const noexcept {
+    // Inside a large data frame, the payload is read straight into the message buffer and
+    // unmasked there: no copy out of the read buffer (a 64 KiB echo is mostly this).
+    return !failed_ && !close_sent_ && cold_ && cold_->pending.empty() && !parser_.message_compressed() &&
+           parser_.payload_remaining() >= direct_read_min;
+}
+
+net::io_result session::read_payload_directly(std::size_t& asked) {
+    auto& message = cold_->message;
+    asked = static_cast<std::size_t>(std::min<std::uint64_t>(parser_.payload_remaining(), direct_read_max));
+    auto const space = message.prepare(asked).first(asked);
+    auto const r = stream_->read(space);
+    if (r.bytes == 0) return r;
+    touch();
+    auto const step = parser_.parse(space.first(r.bytes));  // payload only
+    message.commit(step.consumed);
+    if (step.ec && step.ec != error::need_more) fail(close_code_for(step.ec));
+    else if (step.message_done)
+        deliver_reassembled(parser_.message_opcode() == opcode::text ? message_kind::text : message_kind::binary);
+    return r;
 }
 
 void session::deliver(std::string_view data, message_kind k) {

@@ -67,6 +67,7 @@
 #include <string_view>
 #include <vector>
 
+#include "upshift/base/byte_buffer.hpp"
 #include "upshift/net/loop.hpp"
 #include "upshift/net/send_queue.hpp"
 #include "upshift/upgrade/protocol.hpp"
@@ -227,6 +228,11 @@ private:
     void keep_unparsed(std::span<char const> rest);
     void on_control(opcode op, std::string_view payload);
     void deliver(std::string_view data, message_kind k);
+    void deliver_reassembled(message_kind k);
+    bool direct_read_possible() const noexcept;
+    /// Reads (part of) the rest of a large data frame into the message buffer; `asked` is
+    /// how much was asked for.
+    net::io_result read_payload_directly(std::size_t& asked);
     bool on_compressed(std::string_view piece, bool message_done, message_kind k);
     void fail(close_code code, std::string_view reason = {});
     void send_close(std::uint16_t code, std::string_view reason);
@@ -296,7 +302,7 @@ private:
     struct cold_state {
         std::string subprotocol;
         std::string pending;          // input not parsed yet; reads go to a per-thread buffer
-        std::string message;          // a fragmented message being reassembled
+        byte_buffer message;          // a message being reassembled (fragments, or a frame across reads)
         std::optional<deflate_params> deflate;
         std::unique_ptr<ws::deflater> compressor;  // negotiated permessage-deflate only
         std::unique_ptr<ws::inflater> decompressor;
