@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 15> serve_options{{
+constexpr std::array<option_spec, 16> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -135,6 +135,11 @@ constexpr std::array<option_spec, 15> serve_options{{
          if (eq == std::string_view::npos || eq == 0 || v[0] != '/' || eq + 1 == v.size())
              return "expected PATH=LINK (e.g. /=</style.css>; rel=preload; as=style), got " + quoted(v);
          c.early_hints.emplace_back(std::string(v.substr(0, eq)), std::string(v.substr(eq + 1)));
+         return {};
+     }},
+    {"no-h2c", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.h2c = false;
          return {};
      }},
     {"file-cache-valid", true,
@@ -278,6 +283,8 @@ std::string serve_usage_text() {
     s += "  --file-cache-valid SEC  serve a cached small file this long before checking it on disk\n"
          "                          again; 0 checks on every request (default " +
          seconds_text(serve_config{}.file_cache_valid) + ")\n";
+    s += "  --no-h2c                HTTP/1.1 only: no HTTP/2 by Upgrade: h2c or by prior knowledge\n"
+         "                          (default: both on)\n";
     s += "  -h, --help              show this help\n"
          "\n"
          "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"

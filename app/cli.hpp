@@ -6,7 +6,7 @@
 //                 [--access-log] [--header-timeout SEC] [--idle-timeout SEC]
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
 //                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
-//                 [--processing-interval SEC] [--early-hints PATH=LINK]...
+//                 [--processing-interval SEC] [--early-hints PATH=LINK]... [--no-h2c]
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -34,6 +34,8 @@ struct serve_config {
     bool root_given = false;  ///< --root was passed (the demo's default hints apply only without it)
     log_level level = log_level::info;
     bool access_log = false;
+    /// HTTP/2 cleartext: Upgrade: h2c (RFC 7540 §3.2) and prior knowledge (RFC 9113 §3.3); --no-h2c turns both off.
+    bool h2c = true;
 };
 
 enum class command {

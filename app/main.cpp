@@ -11,6 +11,7 @@
 #include "log.hpp"
 #include "routes.hpp"
 #include "static_files.hpp"
+#include "upshift/h2c/service.hpp"
 #include "upshift/server/server.hpp"
 
 namespace {
@@ -67,7 +68,18 @@ int serve(upshift::app::serve_config config) {
 
     auto const listen = config.server.listen;
     auto const threads = config.server.threads;
-    server::server srv{std::move(config.server), app::make_handler({files, config.max_body_bytes, std::move(hints)})};
+    server::handler handler = app::make_handler({files, config.max_body_bytes, std::move(hints)});
+    if (config.h2c) {
+        // The same handler answers HTTP/2 streams; HTTP/1.1 requests offering
+        // h2c switch first (RFC 7540 §3.2), and the preface starts HTTP/2 at once (RFC 9113 §3.3).
+        h2c::options h2opts;
+        h2opts.max_upgrade_body = static_cast<std::size_t>(config.max_body_bytes);
+        h2opts.max_header_list_size = static_cast<std::uint32_t>(config.server.limits.max_header_bytes);
+        h2c::service const h2{std::move(handler), h2opts};
+        config.server.prior_knowledge = h2.prior_knowledge();
+        handler = h2.http1_handler();
+    }
+    server::server srv{std::move(config.server), std::move(handler)};
     if (auto err = srv.listen()) {
         app::log(app::log_level::error,
                  "cannot listen on " + listen.to_string() + ": " + err.message());

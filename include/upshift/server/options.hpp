@@ -50,6 +50,13 @@ struct options {
     /// A 426 without an Upgrade field gets `Upgrade: <these>` (RFC 9110 §15.5.22).
     std::shared_ptr<upgrade::registry const> protocols;
 
+    /// RFC 9113 §3.3 (HTTP/2 with prior knowledge): when set, a connection whose
+    /// first bytes are the HTTP/2 client preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+    /// is handed over as it is, no 101, with those bytes in upgraded::leftover
+    /// (h2c::service::prior_knowledge() provides one). Empty: the preface is
+    /// parsed as HTTP/1.1 and rejected like any other unsupported version.
+    std::function<void(upgrade::upgraded)> prior_knowledge;
+
     /// Called on the loop thread after each response; empty = no access log.
     std::function<void(access_entry const&)> access_log;
 };

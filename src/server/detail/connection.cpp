@@ -114,6 +114,18 @@ void connection::process() {
             }
             // Don't pile up responses for a client that pipelines faster than it reads.
             if (out_.size() >= opts().send_high_water) break;
+            if (!preface_checked_) {
+                auto const m = check_preface();
+                if (m == preface::partial) {
+                    if (peer_eof_) close_now();
+                    else if (!header_timer_armed_) arm_read_timer(opts().header_timeout, true);
+                    break;
+                }
+                if (m == preface::full) {
+                    hand_off_preface();
+                    break;
+                }
+            }
             auto r = parser_.parse(read_buf_.data());
             if (r.ec == http1::error::need_more) {
                 if (peer_eof_) {
@@ -148,6 +160,7 @@ void connection::process() {
 
 void connection::begin_exchange(std::size_t head_bytes) {
     request_ = parser_.head();
+    preface_checked_ = true;  // only a connection's first bytes can be the HTTP/2 preface
     head_ptr_ = read_buf_.data().data();
     head_len_ = head_bytes;
     request_rebased_ = false;

@@ -107,6 +107,12 @@ private:
     void write_switch();   // the body is done: queue the 101 and flush
     void hand_off();       // the 101 is out: give the stream away
 
+    // HTTP/2 with prior knowledge (RFC 9113 §3.3, options::prior_knowledge)
+    enum class preface : std::uint8_t { no, partial, full };
+    preface check_preface();   // do the first bytes match the client preface?
+    void hand_off_preface();   // they do: the stream and the bytes go to HTTP/2
+    void give_away(upgrade::upgraded u, unique_function<void(upgrade::upgraded)> then);
+
     // errors and closing
     void fail_request(std::error_code ec);  // parse error: canned response, then linger
     void fail_with_status(http1::status s);
@@ -147,6 +153,7 @@ private:
     std::string switch_token_;
     http1::fields switch_extra_;
     unique_function<void(upgrade::upgraded)> switch_then_;
+    bool preface_checked_ = false;          // the first bytes were not the HTTP/2 preface (or no hook)
 
     // response
     net::send_queue out_;

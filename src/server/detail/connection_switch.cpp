@@ -2,6 +2,8 @@
 // §15.2.2): the request body is finished in HTTP/1.1 framing, the 101 is
 // flushed, and then the stream and every byte read past the request leave
 // this connection in one move.
+#include <algorithm>
+
 #include "server/detail/connection.hpp"
 #include "server/detail/worker.hpp"
 #include "upshift/http1/serializer.hpp"
@@ -80,21 +82,55 @@ void connection::hand_off() {
     read_buf_.clear();
 
     log_access();  // status_ is 101, body_sent_ 0
+    give_away(std::move(u), std::move(switch_then_));
+}
 
+void connection::give_away(upgrade::upgraded u, unique_function<void(upgrade::upgraded)> then) {
     read_timer_.cancel();
     write_timer_.cancel();
+    processing_timer_.cancel();
     loop().remove(stream_->native_handle());
     u.stream = std::move(stream_);
     state_ = state::closed;
     on_abort_ = nullptr;
     on_drain_ = nullptr;
-    auto then = std::move(switch_then_);
     worker_.release(this);
     // Outside this connection's call stack: the protocol may register the fd
     // with the loop at once, and this object is freed in the deferred phase.
     if (then) {
         loop().defer([then = std::move(then), u = std::move(u)]() mutable { then(std::move(u)); });
     }
+}
+
+connection::preface connection::check_preface() {
+    // RFC 9113 §3.4: the client connection preface starts with these 24 octets.
+    static constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    if (!opts().prior_knowledge) {
+        preface_checked_ = true;
+        return preface::no;
+    }
+    auto const data = read_buf_.data();
+    auto const n = std::min(data.size(), h2_preface.size());
+    if (data.substr(0, n) != h2_preface.substr(0, n)) {
+        preface_checked_ = true;
+        return preface::no;
+    }
+    // A prefix of the preface waits for more bytes: "PRI * HTTP/2.0" alone is not a request.
+    return n == h2_preface.size() ? preface::full : preface::partial;
+}
+
+void connection::hand_off_preface() {
+    // RFC 9113 §3.3: with prior knowledge there is no 101; the preface and
+    // everything after it belong to HTTP/2, so the buffer goes over intact.
+    upgrade::upgraded u;
+    u.protocol = "h2c";
+    u.remote = remote_;
+    u.loop = &loop();
+    u.leftover.assign(read_buf_.data());
+    read_buf_.clear();
+    header_timer_armed_ = false;
+    // The server's options outlive its loops and everything deferred on them.
+    give_away(std::move(u), [hook = &opts().prior_knowledge](upgrade::upgraded up) { (*hook)(std::move(up)); });
 }
 
 } // namespace upshift::server::detail

@@ -1,0 +1,127 @@
+#pragma once
+// One HTTP/2 request stream as a server::exchange, so the application's
+// handler cannot tell it from an HTTP/1.1 request:
+//   - the request head is built from the HEADERS block (pseudo-headers give
+//     method, target and host), owned by the stream;
+//   - the body arrives in DATA frames; bytes are handed to nghttp2 as consumed
+//     (nghttp2_session_consume) only when the handler has taken them, so a
+//     paused reader holds the client to the stream's flow-control window;
+//   - the response is HEADERS then DATA pulled by nghttp2 from `out_` through
+//     a data provider (deferred while empty), trailers as a final HEADERS, and
+//     interim responses (103) as non-final HEADERS (RFC 9113 §8.1).
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nghttp2/nghttp2.h>
+
+#include "upshift/server/exchange.hpp"
+
+namespace upshift::h2c::detail {
+
+class session;
+
+class stream_exchange final : public server::exchange, public server::response_writer {
+public:
+    stream_exchange(session& s, std::int32_t id);
+    ~stream_exchange() override;
+
+    std::int32_t id() const noexcept { return id_; }
+
+    // --- fed by the session ---
+    /// A header field of the request block; false once it exceeds the header list limit.
+    void add_header(std::string_view name, std::string_view value);
+    /// The head is complete: builds request(). False if the head is unusable
+    /// (the session answers with `head_error()` instead of calling the handler).
+    bool complete_head(bool end_stream);
+    unsigned head_error() const noexcept { return head_error_; }
+    /// Upgrade route: the HTTP/1.1 request (minus hop-by-hop fields) with its whole body.
+    void adopt_http1_request(upgrade::request_info const& r, std::string body);
+    void on_data(std::string_view piece);
+    void on_end_of_body();
+    /// nghttp2 closed the stream (done, reset or connection gone).
+    void on_closed(bool reset);
+    bool complete() const noexcept { return complete_; }
+    bool closed() const noexcept { return closed_; }
+
+    // --- server::exchange ---
+    http1::request_head const& request() const noexcept override { return head_; }
+    std::string_view remote() const noexcept override;
+    net::loop& loop() noexcept override;
+    bool has_body() const noexcept override { return has_body_; }
+    void read_body(server::body_reader reader) override;
+    void read_body_all(std::size_t max, unique_function<void(std::error_code, std::string)> done) override;
+    void pause_body() noexcept override { paused_ = true; }
+    void resume_body() override;
+    std::error_code send_interim(http1::status s, http1::fields const& f) override;
+    void respond(http1::status s, http1::fields headers, std::string body) override;
+    server::response_writer& start_response(http1::status s, http1::fields headers,
+                                            std::optional<std::uint64_t> content_length) override;
+    bool responded() const noexcept override { return responded_; }
+    std::span<upgrade::offer const> upgrade_offers() const noexcept override { return {}; }
+    std::error_code switch_protocols(upgrade::offer const&, http1::fields,
+                                     unique_function<void(upgrade::upgraded)>) override;
+    void close_after_response() noexcept override {} // one stream of many: the connection stays
+    void on_abort(unique_function<void()> fn) override { on_abort_ = std::move(fn); }
+
+    // --- server::response_writer ---
+    bool write(std::string_view data) override;
+    void on_drain(unique_function<void()> fn) override { on_drain_ = std::move(fn); }
+    std::size_t buffered_amount() const noexcept override { return out_.size() - out_offset_; }
+    void finish(http1::fields const& trailers) override;
+
+private:
+    static ssize_t read_data(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
+                             std::uint32_t* flags, nghttp2_data_source* source, void*);
+    ssize_t produce(std::uint8_t* buf, std::size_t length, std::uint32_t* flags);
+    void submit_head(unsigned code, http1::fields const& headers, std::optional<std::uint64_t> length,
+                     bool with_data);
+    void deliver(); // buffered body -> reader, while not paused
+    void consume(std::size_t n);
+    void end_reader(std::error_code ec);
+    void wake_data();     // the data provider was deferred: resume it
+    void mark_complete(); // the final response is entirely with nghttp2
+
+    session& s_;
+    std::int32_t id_;
+
+    // request head: fields are collected owned, then viewed by head_
+    std::vector<std::pair<std::string, std::string>> raw_;
+    std::vector<http1::field> fields_;
+    std::string method_, path_, authority_;
+    http1::request_head head_;
+    std::size_t header_bytes_ = 0;
+    unsigned head_error_ = 0; // 431 / 400 when the head cannot reach the handler
+
+    // request body
+    std::string body_;           // received, not yet delivered
+    std::size_t unconsumed_ = 0; // bytes received and not yet consumed (window not reopened)
+    bool has_body_ = false;
+    bool body_end_ = false;
+    bool reading_ = false;
+    bool paused_ = false;
+    bool reader_done_ = false;
+    bool discard_body_ = false; // the response is complete: drop what still arrives
+    server::body_reader reader_;
+
+    // response
+    std::string out_;
+    std::size_t out_offset_ = 0;
+    http1::fields trailers_;
+    bool responded_ = false;
+    bool out_eof_ = false;  // finish() called: nothing more will be written
+    bool deferred_ = false; // the data provider returned NGHTTP2_ERR_DEFERRED
+    bool drain_owed_ = false;
+    bool head_request_ = false;
+    bool complete_ = false; // the final response is entirely handed to nghttp2
+    bool closed_ = false;
+    unique_function<void()> on_abort_;
+    unique_function<void()> on_drain_;
+    /// Tells a deferred on_drain whether the stream still exists.
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+} // namespace upshift::h2c::detail
