@@ -136,8 +136,11 @@ std::shared_ptr<upgrade::registry const> make_ws_chat_registry() {
     // A reader that falls this far behind the room is dropped with 1008 instead of growing a queue.
     opt.send_high_water = std::size_t{256} << 10;
     opt.max_buffered = std::size_t{4} << 20;
-    // A chat tab may sit quietly for a while (browsers cannot send a Ping).
-    opt.idle_timeout = std::chrono::minutes{10};
+    // A chat tab may sit quietly for a long time (browsers cannot send a Ping, but they answer
+    // ours): keep-alive Pings hold it open through proxies, and a vanished peer that stops
+    // answering them is dropped after idle_timeout.
+    opt.ping_interval = std::chrono::seconds{30};
+    opt.idle_timeout = std::chrono::minutes{2};
     auto r = std::make_shared<upgrade::registry>();
     r->add(ws::make_protocol(std::move(opt), std::move(b)));
     return r;

@@ -84,8 +84,10 @@ void session::start(std::string leftover) {
     interest_ = net::loop::readable;
     loop_->add(stream_->native_handle(), this, interest_);
     loop_->watch_shutdown(this);
-    last_active_ = loop_->now();
-    timer_.start(opt().idle_timeout, [this] { on_idle_timer(); });
+    last_active_ = last_received_ = loop_->now();
+    auto first = opt().idle_timeout;
+    if (opt().ping_interval > std::chrono::milliseconds::zero()) first = std::min(first, opt().ping_interval);
+    timer_.start(first, [this] { on_idle_timer(); });
     if (cb().on_open) cb().on_open(*this);
     if (!opt().keep_request) request_.reset();
     // The bytes that followed the request come first (upgrade contract §3): they
@@ -102,16 +104,36 @@ void session::touch() {
     last_active_ = loop_->now();
 }
 
+void session::touch_received() {
+    last_active_ = last_received_ = loop_->now();
+}
+
 void session::on_idle_timer() {
     if (closed_ || close_sent_) return;
-    auto const idle_for = loop_->now() - last_active_;
-    auto const limit = std::chrono::duration_cast<net::clock::duration>(opt().idle_timeout);
-    if (idle_for < limit) {
-        timer_.restart(std::chrono::duration_cast<std::chrono::milliseconds>(limit - idle_for) +
-                       std::chrono::milliseconds{1});
+    using net::clock;
+    auto const now = loop_->now();
+    auto const ping_every = std::chrono::duration_cast<clock::duration>(opt().ping_interval);
+    bool const pinging = ping_every > clock::duration::zero();
+    // With keep-alive pings a live peer always has something to send (its Pongs), so only
+    // what it sends counts; without them, a byte in either direction does.
+    auto const idle_for = now - (pinging ? last_received_ : last_active_);
+    auto const limit = std::chrono::duration_cast<clock::duration>(opt().idle_timeout);
+    if (idle_for >= limit) {
+        close(close_code::going_away, "idle timeout");
         return;
     }
-    close(close_code::going_away, "idle timeout");
+    auto next = limit - idle_for;
+    if (pinging) {
+        auto const since_ping = now - last_ping_;
+        if (idle_for >= ping_every && since_ping >= ping_every) {
+            ping();  // §5.5.2: a Ping as a keep-alive; the Pong (or any data) answers it
+            last_ping_ = now;
+            next = std::min(next, ping_every);
+        } else {
+            next = std::min(next, ping_every - std::min(idle_for, since_ping));
+        }
+    }
+    timer_.restart(std::chrono::duration_cast<std::chrono::milliseconds>(next) + std::chrono::milliseconds{1});
 }
 
 upgrade::request_info const& session::request() const noexcept { return request_ ? *request_ : empty_request; }
@@ -194,7 +216,7 @@ void session::on_readable() {
             asked = space.size();
             r = stream_->read(space);
             if (r.bytes > 0) {
-                touch();
+                touch_received();
                 if (!failed_) {  // failed: the rest of the input is discarded
                     auto const input = buffer.first(kept + r.bytes);
                     keep_unparsed(input.subspan(process(input)));
@@ -322,7 +344,7 @@ net::io_result session::read_payload_directly(std::size_t& asked) {
     auto const space = message.prepare(asked).first(asked);
     auto const r = stream_->read(space);
     if (r.bytes == 0) return r;
-    touch();
+    touch_received();
     auto const step = parser_.parse(space.first(r.bytes));  // payload only
     message.commit(step.consumed);
     if (step.ec && step.ec != error::need_more) fail(close_code_for(step.ec));

@@ -28,6 +28,8 @@
 //   while more than max_buffered bytes are already queued fails the
 //   connection with 1008 (policy violation): unsent frames are dropped and
 //   the Close goes out next.
+// - Keep-alive (options::ping_interval, off by default): a Ping when the peer has been
+//   silent that long; then idle_timeout counts only bytes from the peer.
 // - Idle timeout: no byte in either direction for idle_timeout closes with
 //   1001 (going away) and reason "idle timeout".
 // - Server stop: Close 1001 "server shutting down", then the peer has
@@ -96,6 +98,10 @@ struct options {
     std::size_t max_buffered = std::size_t{64} << 20;
     /// No byte in either direction for this long: close 1001 "idle timeout".
     std::chrono::milliseconds idle_timeout{120'000};
+    /// Keep-alive: a Ping after this long without a byte from the peer (0: never). With
+    /// pings on, idle_timeout counts only what the peer sends (its Pongs keep it open), so a
+    /// dead peer is closed even while our writes still fit in the socket buffer.
+    std::chrono::milliseconds ping_interval{0};
     /// After sending a Close, how long the peer has to answer (and the queue to drain).
     std::chrono::milliseconds close_timeout{5'000};
     /// Subprotocols in the server's order of preference: the first one the
@@ -251,6 +257,7 @@ private:
     void on_eof();
     void finish(std::uint16_t code, std::string_view reason);
     void touch();
+    void touch_received();
     bool reading_wanted() const noexcept;
 
     options const& opt() const noexcept { return config_->opt; }
@@ -270,7 +277,9 @@ private:
     std::unique_ptr<net::send_queue> out_;
 
     net::timer timer_;  // the idle timeout while open; the close timeout once a Close is sent
-    net::clock::time_point last_active_{};
+    net::clock::time_point last_active_{};    // last byte read or written
+    net::clock::time_point last_received_{};  // last byte read
+    net::clock::time_point last_ping_{};      // last keep-alive Ping (options::ping_interval)
     std::uint32_t interest_ = 0;
 
     std::uint16_t sent_code_ = 0;          // the code of the Close we sent (0: none sent)
