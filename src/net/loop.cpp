@@ -113,6 +113,10 @@ void loop::modify(int fd, io_handler* h, std::uint32_t events) {
 void loop::remove(int fd) {
     // The fd may already be closed (the kernel dropped it from the set); ignore.
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    forget_before_close(fd);
+}
+
+void loop::forget_before_close(int fd) noexcept {
     auto slot = static_cast<std::size_t>(fd);
     if (slot >= handler_by_fd_.size() || !handler_by_fd_[slot]) return;
     // Events already returned for this handler in the current batch are dropped.

@@ -644,7 +644,7 @@ void session::finish(std::uint16_t code, std::string_view reason) {
     std::string const why(reason);  // `reason` may point into a member
     timer_.cancel();
     loop_->unwatch_shutdown(this);
-    loop_->remove(stream_->native_handle());
+    loop_->forget_before_close(stream_->native_handle());
     stream_->close();
     out_.reset();
     if (corked_) cork_buffer().clear();

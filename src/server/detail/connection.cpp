@@ -499,7 +499,7 @@ void connection::close_now() {
     read_timer_.cancel();
     write_timer_.cancel();
     processing_timer_.cancel();
-    loop().remove(stream_->native_handle());
+    loop().forget_before_close(stream_->native_handle());
     stream_->close();
     out_.clear();
     if (in_exchange) {
