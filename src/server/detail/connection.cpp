@@ -10,8 +10,10 @@
 #include "upshift/server/server.hpp"
 
 namespace upshift::server::detail {
-
 namespace {
+// A connection's first read: enough for most requests and every upgrade request.
+constexpr std::size_t first_read_size = 2 * 1024;
+
 // After an error response or Connection: close we keep reading (and dropping)
 // input for a short while before closing: closing a socket with unread input
 // makes the kernel send RST, and the peer may then lose our response.
@@ -79,9 +81,13 @@ void connection::on_readable() {
 bool connection::fill_read_buffer() {
     // The buffer may move below: detach the current request's views first.
     if (state_ == state::active || state_ == state::switching) rebase_request();
-    std::size_t const chunk = opts().read_buffer_size;
     bool progressed = false;
     for (int i = 0; i < 4; ++i) {  // bounded: other connections get their turn
+        // A connection's first read gets a small buffer: most requests (and every WebSocket or
+        // h2c upgrade) fit, so many connections being set up at once touch little memory; one
+        // that fills it grows to read_buffer_size.
+        std::size_t const chunk =
+            read_buf_.capacity() == 0 ? std::min(first_read_size, opts().read_buffer_size) : opts().read_buffer_size;
         auto space = read_buf_.prepare(chunk);
         auto r = stream_->read(space.first(chunk));
         if (r.bytes > 0) {
