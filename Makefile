@@ -17,7 +17,7 @@ RELEASE_DIR := build/release
 # -Werror here so that `make build` and CI reject new warnings, as the reviewers do.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DUPSHIFT_WARNINGS_AS_ERRORS=ON
 
-.PHONY: all deps build run test bench bench-load bench-ws fuzz clean help
+.PHONY: all deps build run test bench bench-load bench-ws bench-h2 fuzz clean help
 # Targets are sequential scripts (deps before build, build before run); CMake parallelises inside.
 .NOTPARALLEL:
 all: build
@@ -29,6 +29,7 @@ help:
 	@echo "make bench       Google Benchmark micro benchmarks (Release)"
 	@echo "make bench-load  wrk load test: upshift vs nginx on loopback"
 	@echo "make bench-ws    WebSocket echo load: upshift vs Boost.Beast vs Node ws on loopback"
+	@echo "make bench-h2    h2load over h2c (prior knowledge): upshift vs h2o on loopback"
 	@echo "make fuzz        each libFuzzer target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make clean       remove the build directories made by this Makefile"
 
@@ -66,6 +67,9 @@ bench-ws: deps
 	cmake -S . -B $(RELEASE_DIR) $(RELEASE_FLAGS) -DUPSHIFT_BUILD_BENCH=ON
 	cmake --build $(RELEASE_DIR) -j$(JOBS) --target ws_load upshift_echo_server beast_echo_server
 	BUILD_DIR=$(RELEASE_DIR) bash bench/ws_load/run.sh
+
+bench-h2: deps build
+	bash bench/h2load/h2c_vs_h2o.sh
 
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz

@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 16> serve_options{{
+constexpr std::array<option_spec, 17> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -142,6 +142,11 @@ constexpr std::array<option_spec, 16> serve_options{{
          c.h2c = false;
          return {};
      }},
+    {"h2c-advertise", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.h2c_advertise = true;
+         return {};
+     }},
     {"file-cache-valid", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (v == "0") {  // revalidate on every request
@@ -196,6 +201,9 @@ cli_result parse_serve(std::span<char const* const> args) {
     // before any handler runs (413, RFC 9110 §15.5.14), and the chunked decoder refuses a body
     // that grows past it.
     r.config.server.limits.max_body_bytes = r.config.max_body_bytes;
+    // Advertising a protocol the server then refuses would send clients into a failed switch.
+    if (r.config.h2c_advertise && !r.config.h2c)
+        return usage_error("--h2c-advertise and --no-h2c contradict each other");
     return r;
 }
 
@@ -285,6 +293,8 @@ std::string serve_usage_text() {
          seconds_text(serve_config{}.file_cache_valid) + ")\n";
     s += "  --no-h2c                HTTP/1.1 only: no HTTP/2 by Upgrade: h2c or by prior knowledge\n"
          "                          (default: both on)\n";
+    s += "  --h2c-advertise         add \"Upgrade: h2c\" to HTTP/1.1 responses, so clients learn they\n"
+         "                          may switch (default off)\n";
     s += "  -h, --help              show this help\n"
          "\n"
          "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"

@@ -7,6 +7,7 @@
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
 //                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
 //                 [--processing-interval SEC] [--early-hints PATH=LINK]... [--no-h2c]
+//                 [--h2c-advertise]
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -36,6 +37,8 @@ struct serve_config {
     bool access_log = false;
     /// HTTP/2 cleartext: Upgrade: h2c (RFC 7540 §3.2) and prior knowledge (RFC 9113 §3.3); --no-h2c turns both off.
     bool h2c = true;
+    /// --h2c-advertise: `Upgrade: h2c` on HTTP/1.1 responses (RFC 9110 §7.8); needs h2c.
+    bool h2c_advertise = false;
 };
 
 enum class command {

@@ -75,8 +75,10 @@ int serve(upshift::app::serve_config config) {
         h2c::options h2opts;
         h2opts.max_upgrade_body = static_cast<std::size_t>(config.max_body_bytes);
         h2opts.max_header_list_size = static_cast<std::uint32_t>(config.server.limits.max_header_bytes);
+        h2opts.advertise = config.h2c_advertise;
         h2c::service const h2{std::move(handler), h2opts};
         config.server.prior_knowledge = h2.prior_knowledge();
+        config.server.advertise_upgrade = h2.advertisement();
         handler = h2.http1_handler();
     }
     server::server srv{std::move(config.server), std::move(handler)};

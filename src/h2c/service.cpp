@@ -12,6 +12,8 @@ service::service(server::handler app, options o)
 
 options const& service::settings() const noexcept { return cfg_->opts; }
 
+std::string service::advertisement() const { return cfg_->opts.advertise ? "h2c" : ""; }
+
 std::function<void(upgrade::upgraded)> service::prior_knowledge() const {
     return [cfg = cfg_](upgrade::upgraded u) { detail::session::start_prior_knowledge(cfg, std::move(u)); };
 }

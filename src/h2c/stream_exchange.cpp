@@ -1,7 +1,9 @@
 #include "h2c/detail/stream_exchange.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <iterator>
 #include <memory>
 
 #include "h2c/detail/session.hpp"
@@ -38,25 +40,54 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-nghttp2_nv make_nv(std::string const& name, std::string const& value) {
-    // nghttp2 copies names and values on submit (no NO_COPY flags): views suffice.
-    return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-            reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
-            NGHTTP2_NV_FLAG_NONE};
-}
-
-// A header block under construction: owned lower-case names and values, then nghttp2_nv views.
-struct header_block {
-    std::vector<std::pair<std::string, std::string>> items;
-    std::vector<nghttp2_nv> nv;
-
-    void add(std::string name, std::string value) { items.emplace_back(std::move(name), std::move(value)); }
-    nghttp2_nv const* data() {
-        nv.clear();
-        for (auto const& [n, v] : items) nv.push_back(make_nv(n, v));
-        return nv.data();
+// A header block for nghttp2_submit_*. nghttp2 copies names and values on
+// submit (no NO_COPY flags), so the block holds views and owns only what it
+// must: the :status digits and the application's field names lowered for
+// HTTP/2 (RFC 9113 §8.2.1), in one buffer reserved up front so that views into
+// it stay valid. This is the response hot path: at most two allocations per
+// block, not two per field.
+class header_block {
+public:
+    /// :status `code` (none when 0, for trailers) first, as RFC 9113 §8.3 requires of
+    /// pseudo-header fields, then `fields` without the connection-specific ones;
+    /// `extra` is room for fields the stream adds after them with add().
+    header_block(unsigned code, http1::fields const& fields, std::size_t extra) {
+        std::size_t name_bytes = 0;
+        for (auto const& [n, v] : fields) name_bytes += n.size();
+        names_.reserve(name_bytes);
+        nv_.reserve(fields.size() + extra + 1);
+        if (code != 0) {
+            auto const r = std::to_chars(std::begin(status_), std::end(status_), code);
+            add(":status", {status_, static_cast<std::size_t>(r.ptr - status_)});
+        }
+        for (auto const& [n, v] : fields)
+            if (!dropped_response_field(n)) add(lowered(n), v);
     }
-    std::size_t size() const noexcept { return items.size(); }
+    header_block(header_block const&) = delete;
+    header_block& operator=(header_block const&) = delete;
+
+    /// `name` (lower case) and `value` must outlive the submit.
+    void add(std::string_view name, std::string_view value) {
+        nv_.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+                       reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                       value.size(), NGHTTP2_NV_FLAG_NONE});
+    }
+    nghttp2_nv const* data() const noexcept { return nv_.data(); }
+    std::size_t size() const noexcept { return nv_.size(); }
+
+private:
+    // Only names of the constructor's `fields` come here: they fit in what was reserved.
+    std::string_view lowered(std::string_view name) {
+        bool const upper = std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+        if (!upper) return name;
+        auto const at = names_.size();
+        for (char c : name) names_.push_back(ascii::to_lower(c));
+        return std::string_view(names_).substr(at);
+    }
+
+    char status_[8] = {};
+    std::string names_;
+    std::vector<nghttp2_nv> nv_;
 };
 
 } // namespace
@@ -235,10 +266,7 @@ std::error_code stream_exchange::send_interim(http1::status s, http1::fields con
     if (responded_) return make_error_code(server::error::interim_after_final);
     // RFC 9113 §8.1: an interim response is a HEADERS frame without END_STREAM
     // whose :status is 1xx, before the final response's HEADERS.
-    header_block b;
-    b.add(":status", std::to_string(code));
-    for (auto const& [n, v] : f)
-        if (!dropped_response_field(n)) b.add(lower(n), v);
+    header_block const b{code, f, 0};
     nghttp2_submit_headers(s_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, b.data(), b.size(), nullptr);
     s_.flush();
     return {};
@@ -247,15 +275,15 @@ std::error_code stream_exchange::send_interim(http1::status s, http1::fields con
 void stream_exchange::submit_head(unsigned code, http1::fields const& headers,
                                   std::optional<std::uint64_t> length, bool with_data) {
     auto const& o = s_.cfg().opts;
-    header_block b;
-    b.add(":status", std::to_string(code));
-    for (auto const& [n, v] : headers)
-        if (!dropped_response_field(n)) b.add(lower(n), v);
-    if (length && status_has_body(code)) b.add("content-length", std::to_string(*length));
-    if (o.date_header && !headers.has("date")) {
-        char buf[32];
-        b.add("date", std::string(http1::format_http_date(s_.loop().unix_now(), buf)));
+    header_block b{code, headers, 3};
+    char length_buf[24];
+    if (length && status_has_body(code)) {
+        auto const r = std::to_chars(std::begin(length_buf), std::end(length_buf), *length);
+        b.add("content-length", {length_buf, static_cast<std::size_t>(r.ptr - length_buf)});
     }
+    char date_buf[32];
+    if (o.date_header && !headers.has("date"))
+        b.add("date", http1::format_http_date(s_.loop().unix_now(), date_buf));
     if (!o.server_header.empty() && !headers.has("server")) b.add("server", o.server_header);
     nghttp2_data_provider prd{};
     prd.source.ptr = this;
@@ -355,9 +383,7 @@ ssize_t stream_exchange::produce(std::uint8_t* buf, std::size_t length, std::uin
         if (!trailers_.empty()) {
             // RFC 9113 §8.1: trailers are a HEADERS frame that ends the stream.
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            header_block b;
-            for (auto const& [name, v] : trailers_)
-                if (!dropped_response_field(name)) b.add(lower(name), v);
+            header_block const b{0, trailers_, 0};
             nghttp2_submit_trailer(s_.h2(), id_, b.data(), b.size());
         }
         mark_complete();

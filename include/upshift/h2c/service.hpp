@@ -6,6 +6,7 @@
 //   h2c::service h2{app};
 //   server::options o;
 //   o.prior_knowledge = h2.prior_knowledge();        // RFC 9113 §3.3
+//   o.advertise_upgrade = h2.advertisement();         // "h2c" if options::advertise
 //   server::server srv{o, h2.http1_handler()};        // RFC 7540 §3.2 Upgrade: h2c
 //
 // The service is immutable once built and shared by every loop thread.
@@ -47,6 +48,10 @@ struct options {
     /// CONTINUATION flood: CONTINUATION frames allowed for one header block.
     std::size_t max_continuations = 8;
     std::string server_header = "upshift"; ///< "" to omit
+    /// Advertise h2c on HTTP/1.1 responses (`Upgrade: h2c`, issue 5): see
+    /// service::advertisement(). Off by default: RFC 9113 deprecates the Upgrade
+    /// route, and a client that does not want it gains nothing from the field.
+    bool advertise = false;
     bool date_header = true;
 };
 
@@ -67,6 +72,11 @@ public:
     /// with its body (read in HTTP/1.1 framing first, up to max_upgrade_body);
     /// every other request goes to the application handler unchanged.
     server::handler http1_handler() const;
+
+    /// For server::options::advertise_upgrade: "h2c" when options::advertise is
+    /// set, so that HTTP/1.1 responses carry `Upgrade: h2c` (RFC 9110 §7.8) and
+    /// a client may switch on its next request; "" otherwise.
+    std::string advertisement() const;
 
     options const& settings() const noexcept;
 

@@ -57,6 +57,13 @@ struct options {
     /// parsed as HTTP/1.1 and rejected like any other unsupported version.
     std::function<void(upgrade::upgraded)> prior_knowledge;
 
+    /// RFC 9110 §7.8: a server MAY advertise in any response the protocols it
+    /// would switch to. When set (e.g. "h2c", h2c::service::advertisement()),
+    /// every final response to an HTTP/1.1 request gets `Upgrade: <this>` and the
+    /// "upgrade" connection option, unless the handler set an Upgrade field itself
+    /// (a 426). Empty: nothing is advertised.
+    std::string advertise_upgrade;
+
     /// Called on the loop thread after each response; empty = no access log.
     std::function<void(access_entry const&)> access_log;
 };

@@ -109,6 +109,12 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
         http1::write_field(b, "Upgrade", opts().protocols->advertise());
         has_upgrade = true;
     }
+    // RFC 9110 §7.8: advertised protocols (options::advertise_upgrade); an HTTP/1.0
+    // client could not use them (a server ignores Upgrade in an HTTP/1.0 request).
+    if (!has_upgrade && !opts().advertise_upgrade.empty() && request_.is_http11_or_later()) {
+        http1::write_field(b, "Upgrade", opts().advertise_upgrade);
+        has_upgrade = true;
+    }
     if (!has_date && opts().date_header) http1::write_field(b, "Date", worker_.date());
     if (!has_server && !opts().server_header.empty()) http1::write_field(b, "Server", opts().server_header);
 

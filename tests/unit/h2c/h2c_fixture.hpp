@@ -52,12 +52,16 @@ inline constexpr std::string_view curl_http2_settings = "AAMAAABkAAQCAAAAAAIAAAA
 
 class h2c_fixture : public server_fixture {
 protected:
-    /// Serves `app` over HTTP/1.1, Upgrade: h2c and (unless disabled) prior knowledge.
+    /// Serves `app` over HTTP/1.1, Upgrade: h2c and (unless disabled) prior knowledge;
+    /// HTTP/1.1 responses advertise h2c when `o.advertise` is set.
     ::testing::AssertionResult start_h2c(server::handler app, h2c::options o = {},
                                          bool prior_knowledge = true) {
         h2c::service const svc{std::move(app), o};
         auto pk = prior_knowledge ? svc.prior_knowledge() : std::function<void(upgrade::upgraded)>{};
-        return start(svc.http1_handler(), [pk](server::options& so) { so.prior_knowledge = pk; });
+        return start(svc.http1_handler(), [pk, adv = svc.advertisement()](server::options& so) {
+            so.prior_knowledge = pk;
+            so.advertise_upgrade = adv;
+        });
     }
 
     std::string url(std::string_view path) const {

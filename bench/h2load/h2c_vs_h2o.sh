@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# HTTP/2 cleartext benchmark: upshift vs h2o serving the same small static file on loopback, measured
+# with h2load (nghttp2-client) by prior knowledge (RFC 9113 §3.3): 100 streams in flight over 10
+# connections (h2load -c 10 -m 10), timing-based (-D).
+#
+# Both servers get one thread pinned to CPU 0 and h2load runs with one thread pinned to CPU 1 (when
+# there are 2+ CPUs), so the comparison is per core. After a warm-up run per server, each server is
+# measured ROUNDS times, alternating the order each round to spread drift evenly; the table shows the
+# medians, the ratio upshift/h2o, and the server's own CPU time per request (from /proc/PID/stat),
+# which depends less than requests/s on what else the machine is doing.
+#
+# The file is served without 103 Early Hints (upshift gets --root, so the demo's hints are off):
+# h2load counts an interim 103 as a 3xx, and the run fails on anything but 2xx.
+#
+# Builds nothing: expects build/release/app/upshift (`make bench-h2` builds it first).
+# Everything listens on 127.0.0.1 only, every h2load run is bounded by `timeout`, and all servers
+# started here are stopped on exit.
+#
+# Environment (defaults in brackets):
+#   SERVERS         "upshift h2o" | "h2o" | "upshift"             [upshift h2o]
+#   H2LOAD_CONNS    h2load -c, connections                        [10]
+#   H2LOAD_STREAMS  h2load -m, concurrent streams per connection  [10]
+#   DURATION        h2load -D, seconds per measured run           [10]
+#   WARMUP          warm-up seconds per server, not measured      [2]
+#   ROUNDS          measured runs per server                      [3]
+#   FILE            path requested (copied from demo/site)        [/index.html]
+#   UPSHIFT_PORT / H2O_PORT                                       [18491 / 18492]
+#   UPSHIFT_BIN     server binary                                 [build/release/app/upshift]
+#   UPSHIFT_ARGS    extra arguments for `upshift serve`           []
+#   H2O_BIN         h2o binary                                    [h2o on PATH, else /usr/bin/h2o]
+#   SERVER_CPU / CLIENT_CPU   CPUs for taskset; empty disables    [0 / 1 when 2+ CPUs]
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+SERVERS=${SERVERS:-upshift h2o}
+H2LOAD_CONNS=${H2LOAD_CONNS:-10}
+H2LOAD_STREAMS=${H2LOAD_STREAMS:-10}
+DURATION=${DURATION:-10}
+DURATION=${DURATION%s}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-3}
+FILE=${FILE:-/index.html}
+UPSHIFT_PORT=${UPSHIFT_PORT:-18491}
+H2O_PORT=${H2O_PORT:-18492}
+UPSHIFT_BIN=${UPSHIFT_BIN:-$repo/build/release/app/upshift}
+UPSHIFT_ARGS=${UPSHIFT_ARGS:-}
+H2O_BIN=${H2O_BIN:-$(command -v h2o || echo /usr/bin/h2o)}
+if (($(nproc) >= 2)); then
+    SERVER_CPU=${SERVER_CPU-0}
+    CLIENT_CPU=${CLIENT_CPU-1}
+else
+    SERVER_CPU=${SERVER_CPU-}
+    CLIENT_CPU=${CLIENT_CPU-}
+fi
+
+die() {
+    printf 'h2c_vs_h2o: %s\n' "$*" >&2
+    exit 1
+}
+
+for tool in h2load curl timeout; do
+    command -v "$tool" >/dev/null || die "$tool not found (run scripts/install-deps)"
+done
+[[ -n $SERVER_CPU || -n $CLIENT_CPU ]] && { command -v taskset >/dev/null || die "taskset not found"; }
+[[ $FILE == /* && -f $repo/demo/site$FILE ]] || die "FILE=$FILE is not a file under demo/site"
+
+# pinned CPU CMD...: run CMD on CPU (or unpinned when CPU is empty).
+pinned() {
+    local cpu=$1
+    shift
+    if [[ -n $cpu ]]; then
+        exec taskset -c "$cpu" "$@"
+    else
+        exec "$@"
+    fi
+}
+
+tmp=$(mktemp -d /tmp/upshift-bench-h2.XXXXXX)
+# h2o started as root serves as "nobody": it must be able to read the site.
+chmod 755 "$tmp"
+declare -A pids=()
+
+cleanup() {
+    local name pid i
+    for name in "${!pids[@]}"; do
+        pid=${pids[$name]}
+        kill -TERM "$pid" 2>/dev/null || continue
+        for ((i = 0; i < 50; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# The same bytes for both servers.
+site=$tmp/site
+mkdir -p "$site/$(dirname "$FILE")"
+cp "$repo/demo/site$FILE" "$site$FILE"
+chmod -R a+rX "$site"
+
+port_in_use() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# wait_for_port NAME PORT: up to 10 s for the server to accept, failing early if it exited.
+wait_for_port() {
+    local name=$1 port=$2 i
+    why="did not accept connections within 10 s"
+    for ((i = 0; i < 100; i++)); do
+        port_in_use "$port" && return 0
+        if ! kill -0 "${pids[$name]}" 2>/dev/null; then
+            local rc=0
+            wait "${pids[$name]}" 2>/dev/null || rc=$?
+            unset "pids[$name]"
+            why="exited with status $rc before accepting connections"
+            return 1
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+start_h2o() {
+    mkdir -p "$tmp/h2o"
+    # No pid-file: h2o writes it after dropping to "nobody"; the PID is $! here anyway.
+    cat >"$tmp/h2o/h2o.conf" <<EOF
+# Generated by bench/h2load/h2c_vs_h2o.sh: one thread, no access log, static files only.
+# A plain listener speaks HTTP/1.1 and HTTP/2 by prior knowledge (h2c).
+num-threads: 1
+error-log: $tmp/h2o/error.log
+listen:
+  host: 127.0.0.1
+  port: $H2O_PORT
+hosts:
+  default:
+    paths:
+      /:
+        file.dir: $site
+EOF
+    "$H2O_BIN" -t -c "$tmp/h2o/h2o.conf" >"$tmp/h2o/test.log" 2>&1 ||
+        die "h2o rejected the generated config ($tmp/h2o/h2o.conf): $(cat "$tmp/h2o/test.log")"
+    (pinned "$SERVER_CPU" "$H2O_BIN" -c "$tmp/h2o/h2o.conf") </dev/null >"$tmp/h2o/stdout.log" 2>&1 &
+    pids[h2o]=$!
+}
+
+start_upshift() {
+    [[ -x $UPSHIFT_BIN ]] || die "$UPSHIFT_BIN not found: run 'make build' (or SERVERS=h2o)"
+    # shellcheck disable=SC2086 # UPSHIFT_ARGS is a word list on purpose
+    (pinned "$SERVER_CPU" "$UPSHIFT_BIN" serve --listen "127.0.0.1:$UPSHIFT_PORT" --threads 1 --root "$site" \
+        --log-level error $UPSHIFT_ARGS) </dev/null >"$tmp/upshift.log" 2>&1 &
+    pids[upshift]=$!
+}
+
+port_of() { if [[ $1 == h2o ]]; then echo "$H2O_PORT"; else echo "$UPSHIFT_PORT"; fi; }
+
+start_server() {
+    local name=$1 port
+    port=$(port_of "$name")
+    port_in_use "$port" && die "port $port is already in use (set ${name^^}_PORT)"
+    "start_$name"
+    if ! wait_for_port "$name" "$port"; then
+        local log=$tmp/upshift.log
+        [[ $name == h2o ]] && log=$tmp/h2o/error.log
+        echo "--- $log" >&2
+        tail -n 20 "$log" >&2 || true
+        die "$name on 127.0.0.1:$port $why"
+    fi
+    # A fast 404, or an HTTP/1.1 answer, would make a meaningless benchmark: check the body and the protocol.
+    local version
+    version=$(curl -sf --max-time 5 --http2-prior-knowledge -o "$tmp/check.$name" -w '%{http_version}' \
+        "http://127.0.0.1:$port$FILE") || die "$name: GET $FILE over h2c failed"
+    [[ $version == 2 ]] || die "$name: GET $FILE was answered in HTTP/$version, not HTTP/2"
+    cmp -s "$tmp/check.$name" "$site$FILE" || die "$name: GET $FILE returned a different body"
+}
+
+# Server CPU time (user + system, all threads) in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# run_h2load NAME SECONDS: prints "requests/s cpu-microseconds-per-request"; fails on any
+# failed or errored request or on any non-2xx status.
+run_h2load() {
+    local name=$1 secs=$2 out before after
+    local url
+    url=http://127.0.0.1:$(port_of "$name")$FILE
+    before=$(cpu_ticks "${pids[$name]}")
+    out=$( (pinned "$CLIENT_CPU" timeout $((secs + 30)) \
+        h2load -t 1 -c "$H2LOAD_CONNS" -m "$H2LOAD_STREAMS" -D "$secs" "$url") 2>&1) ||
+        die "h2load against $name failed: $out"
+    after=$(cpu_ticks "${pids[$name]}")
+    printf '%s\n' "$out" >>"$tmp/h2load.$name.log"
+    if ! grep -q -E '^Application protocol: h2c$' <<<"$out" ||
+        ! grep -q -E '^requests: .* [0-9]+ succeeded, 0 failed, 0 errored, 0 timeout$' <<<"$out" ||
+        ! grep -q -E '^status codes: [0-9]+ 2xx, 0 3xx, 0 4xx, 0 5xx$' <<<"$out"; then
+        printf '%s\n' "$out" >&2
+        die "$name: h2load saw errors, non-2xx answers or no h2c (see above)"
+    fi
+    awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" '
+        /^finished in / { rps = $4 + 0 }
+        /^requests: / { done = $8 + 0 }
+        END {
+            if (!rps || !done) exit 1
+            printf "%s %.2f\n", rps, ticks / hz * 1e6 / done
+        }' <<<"$out" || die "no req/s in h2load output for $name: $out"
+}
+
+fmt() { if [[ $1 == - ]]; then echo -; else printf "%.${2:-0}f" "$1"; fi; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+read -r -a servers <<<"$SERVERS"
+for s in "${servers[@]}"; do
+    [[ $s == upshift || $s == h2o ]] || die "unknown server '$s' in SERVERS"
+done
+
+printf 'upshift vs h2o over h2c (prior knowledge): %s, GET %s (%d bytes), h2load -t1 -c%s -m%s -D%s, %d rounds\n' \
+    "${servers[*]}" "$FILE" "$(stat -c %s "$site$FILE")" "$H2LOAD_CONNS" "$H2LOAD_STREAMS" "$DURATION" "$ROUNDS"
+printf 'servers on CPU %s, h2load on CPU %s; about %ds; load average at start: %s\n' \
+    "${SERVER_CPU:-any}" "${CLIENT_CPU:-any}" \
+    $((${#servers[@]} * (ROUNDS * DURATION + WARMUP) + 5)) "$(cut -d' ' -f1-3 /proc/loadavg)"
+
+for s in "${servers[@]}"; do
+    start_server "$s"
+    run_h2load "$s" "$WARMUP" >/dev/null
+done
+
+declare -A rps_of=() cpu_of=()
+for ((r = 1; r <= ROUNDS; r++)); do
+    order=("${servers[@]}")
+    if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
+    for s in "${order[@]}"; do
+        res=$(run_h2load "$s" "$DURATION")
+        read -r rps cpu <<<"$res"
+        printf '  round %d  %-8s %12.0f req/s  %6.2f us CPU/request\n' "$r" "$s" "$rps" "$cpu"
+        rps_of[$s]+="$rps "
+        cpu_of[$s]+="$cpu "
+    done
+done
+
+echo
+u=- h=- ratio=- ucpu=- hcpu=-
+# shellcheck disable=SC2086 # space-separated lists of numbers
+if [[ -n ${rps_of[upshift]:-} ]]; then u=$(median ${rps_of[upshift]}) ucpu=$(median ${cpu_of[upshift]}); fi
+# shellcheck disable=SC2086
+if [[ -n ${rps_of[h2o]:-} ]]; then h=$(median ${rps_of[h2o]}) hcpu=$(median ${cpu_of[h2o]}); fi
+[[ $u != - && $h != - ]] && ratio=$(awk -v u="$u" -v h="$h" 'BEGIN { printf "%.2f", u / h }')
+printf '%-22s %14s %14s %14s\n' "" upshift h2o upshift/h2o
+printf '%-22s %14s %14s %14s\n' "requests/s (median)" "$(fmt "$u")" "$(fmt "$h")" "$ratio"
+printf '%-22s %14s %14s\n' "server CPU us/request" "$(fmt "$ucpu" 2)" "$(fmt "$hcpu" 2)"
+printf 'load average at end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
