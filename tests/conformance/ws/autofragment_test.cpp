@@ -14,7 +14,8 @@ std::vector<std::string> fragments_of(int op, std::string_view whole, std::size_
     std::vector<std::string> frames;
     for (std::size_t at = 0; at < whole.size() || frames.empty(); at += fragment) {
         auto const piece = whole.substr(at, std::min(fragment, whole.size() - at));
-        frames.push_back(client_frame(frames.empty() ? op : op_continuation, piece, at + fragment >= whole.size()));
+        frames.push_back(client_frame(frames.empty() ? op : op_continuation, piece,
+                                      {.fin = at + fragment >= whole.size()}));
     }
     return frames;
 }
@@ -84,8 +85,8 @@ TEST_F(WsConformance, Case10_1_6_FragmentsAcrossLengthEncodings) {
     std::string all;
     std::size_t at = 0;
     for (std::size_t i = 0; i < sizes.size(); ++i) {
-        all += client_frame(i == 0 ? op_binary : op_continuation, std::string_view{whole}.substr(at, sizes[i]),
-                            i + 1 == sizes.size());
+        all += client_frame(i == 0 ? op_binary : op_continuation,
+                            std::string_view{whole}.substr(at, sizes[i]), {.fin = i + 1 == sizes.size()});
         at += sizes[i];
     }
     ASSERT_TRUE(ws().send_raw(all)) << ws().error();

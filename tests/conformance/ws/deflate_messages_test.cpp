@@ -181,7 +181,7 @@ TEST_F(PmdMessages, Case12_7_1_ClientContextTakeover) {
     for (int i = 0; i < 20; ++i) {
         auto const payload = tx_->compress(msg);
         wire.push_back(payload.size());
-        all += client_frame(op_text, payload, true, rsv1);
+        all += client_frame(op_text, payload, {.rsv = rsv1});
     }
     // The test only means something if the later payloads do depend on the earlier messages.
     ASSERT_LT(wire[1] * 10, wire[0]) << "our compressor did not use the shared window";
@@ -215,14 +215,14 @@ TEST_F(PmdMessages, Case12_7_3_PingsBetweenCompressedFragments) {
     for (std::size_t at = 0; at < payload.size(); at += 500) {
         bool const first = at == 0;
         all += client_frame(first ? op_text : op_continuation, std::string_view{payload}.substr(at, 500),
-                            at + 500 >= payload.size(), first ? rsv1 : 0);
+                            {.fin = at + 500 >= payload.size(), .rsv = first ? rsv1 : 0});
         if (at + 500 < payload.size()) {
             all += client_frame(op_ping, "p" + std::to_string(pings++));
         }
     }
     ASSERT_GT(pings, 1u);
     ASSERT_TRUE(ws().send_raw(all)) << ws().error();
-    std::vector<ws_frame> controls;
+    std::vector<server_frame> controls;
     pmd_message m;
     ASSERT_TRUE(read_message(ws(), &*rx_, m, 10s, &controls));
     ASSERT_EQ(controls.size(), pings);
@@ -315,7 +315,7 @@ TEST_F(PmdMessages, Case12_8_6_CompressedInvalidUtf8Fails) {
 TEST_F(PmdMessages, Case12_8_7_InflatesBeyondLimitFails) {
     auto const payload = tx_->compress(std::string(std::size_t{65} << 20, '\0'));
     ASSERT_LT(payload.size(), std::size_t{1} << 20);
-    ASSERT_TRUE(ws().send_raw(client_frame(op_binary, payload, true, rsv1), false, 30s)) << ws().error();
+    ASSERT_TRUE(ws().send_raw(client_frame(op_binary, payload, {.rsv = rsv1}), false, 30s)) << ws().error();
     expect_fail(1009);
 }
 

@@ -35,9 +35,9 @@ TEST_F(WsConformance, Case5_4_TextTwoFragmentsPerByte) {
 
 TEST_F(WsConformance, Case5_5_BinaryManyFragmentsInOneWrite) {
     auto const whole = payload_of(1000, false);
-    std::string all = client_frame(op_binary, whole.substr(0, 100), false);
+    std::string all = client_frame(op_binary, whole.substr(0, 100), {.fin = false});
     for (std::size_t at = 100; at < 1000; at += 100)
-        all += client_frame(op_continuation, whole.substr(at, 100), at + 100 == 1000);
+        all += client_frame(op_continuation, whole.substr(at, 100), {.fin = at + 100 == 1000});
     ASSERT_TRUE(ws().send_raw(all));
     expect_message(op_binary, whole);
     expect_clean_close();
@@ -57,8 +57,8 @@ TEST_F(WsConformance, Case5_6_TextFragmentsWithPingBetween) {
 }
 
 TEST_F(WsConformance, Case5_7_TextFragmentsWithPingBetweenOneWrite) {
-    std::string all = client_frame(op_text, "fragment1", false) + client_frame(op_ping, "p") +
-                      client_frame(op_continuation, "fragment2", true);
+    std::string all = client_frame(op_text, "fragment1", {.fin = false}) + client_frame(op_ping, "p") +
+                      client_frame(op_continuation, "fragment2");
     ASSERT_TRUE(ws().send_raw(all, true));
     auto pong = ws().read_frame();
     ASSERT_TRUE(pong) << ws().error();

@@ -24,8 +24,9 @@ TEST_F(WsConformance, Case9_3_1_Binary4MiBIn64KiBFragments) {
     auto const whole = payload_of(4 * mib, false, 5);
     std::string all;
     for (std::size_t at = 0; at < whole.size(); at += 64 * 1024)
-        all += client_frame(at == 0 ? op_binary : op_continuation, std::string_view{whole}.substr(at, 64 * 1024),
-                            at + 64 * 1024 >= whole.size());
+        all +=
+            client_frame(at == 0 ? op_binary : op_continuation, std::string_view{whole}.substr(at, 64 * 1024),
+                         {.fin = at + 64 * 1024 >= whole.size()});
     ASSERT_TRUE(ws().send_raw(all, false, 60s));
     expect_message(op_binary, whole, 60s);
     expect_clean_close();
@@ -33,15 +34,15 @@ TEST_F(WsConformance, Case9_3_1_Binary4MiBIn64KiBFragments) {
 
 // Only the header (64-bit length 64 MiB + 1, masking key) is sent.
 TEST_F(WsConformance, Case9_4_1_DeclaredLengthAboveLimitFailsAtHeader) {
-    ASSERT_TRUE(ws().send_raw(frame_header(op_binary, 64 * mib + 1, true, 0, {1, 2, 3, 4})));
+    ASSERT_TRUE(ws().send_raw(client_frame_header(op_binary, 64 * mib + 1, {.key = {1, 2, 3, 4}})));
     expect_fail(1009);
 }
 
 // Fragments that are each small but sum above 64 MiB: 1009 once the sum passes the limit.
 TEST_F(WsConformance, Case9_4_2_FragmentsSumAboveLimitFail) {
-    ASSERT_TRUE(ws().send_raw(client_frame(op_binary, payload_of(mib, false), false), false, 60s));
+    ASSERT_TRUE(ws().send_raw(client_frame(op_binary, payload_of(mib, false), {.fin = false}), false, 60s));
     // The next fragment declares 63 MiB + 1: with the first MiB that is 64 MiB + 1.
-    ASSERT_TRUE(ws().send_raw(frame_header(op_continuation, 63 * mib + 1, true, 0, {1, 2, 3, 4})));
+    ASSERT_TRUE(ws().send_raw(client_frame_header(op_continuation, 63 * mib + 1, {.key = {1, 2, 3, 4}})));
     expect_fail(1009, 10s);
 }
 

@@ -1,136 +1,21 @@
 #pragma once
-// permessage-deflate (RFC 7692) for the conformance client, with zlib's raw DEFLATE (negative
-// windowBits) and nothing from upshift's own deflate_codec: the tests check the server from outside.
+// permessage-deflate (RFC 7692) for the conformance client. The zlib side (pmd_deflater,
+// pmd_inflater) is shared with the unit tests: tests/support/ws_test_deflate.hpp.
 //
-// - pmd_deflater: one message per compress(), Z_SYNC_FLUSH, the trailing 00 00 ff ff removed (§7.2.1);
-//   the LZ77 window carries over between messages unless no context takeover (§7.1.1).
-// - pmd_inflater: appends 00 00 ff ff and inflates (§7.2.2). When it must check a window limit
-//   (window_bits < 15, or no context takeover) it inflates one output byte per inflate() call: zlib
-//   then refuses every back-reference further than the bytes its window holds ("invalid distance
-//   too far back"), so a server that uses a larger window, or the previous message's context, fails.
 // - pmd_answer: the client's reading of the 101's Sec-WebSocket-Extensions (§5, §7.1), checked
 //   against what was offered.
 // - read_message(): one server message, reassembled and inflated, with the frame-level MUSTs checked.
 // - PmdConformance: a fixture that opens /ws/echo with chosen offers.
-#include <zlib.h>
-
 #include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "support/ws_test_deflate.hpp"
 #include "ws_client.hpp"
 
 namespace upshift::test::conformance {
-
-/// RSV1, the "Per-Message Compressed" bit (RFC 7692 §6), as client_frame()'s and ws_frame's rsv.
-inline constexpr int rsv1 = 4;
-
-inline constexpr char deflate_tail[4] = {'\x00', '\x00', '\xff', '\xff'};
-
-class pmd_deflater {
-public:
-    /// zlib refuses raw windowBits 8; at 9 it keeps distances below 2^9 - 262 = 250, inside a
-    /// 256-byte window, so 9 honours a limit of 8 too.
-    explicit pmd_deflater(int window_bits = 15, bool no_context_takeover = false)
-        : reset_each_{no_context_takeover} {
-        ok_ = deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -std::clamp(window_bits, 9, 15), 8,
-                           Z_DEFAULT_STRATEGY) == Z_OK;
-    }
-    ~pmd_deflater() {
-        if (ok_) deflateEnd(&z_);
-    }
-    pmd_deflater(pmd_deflater const&) = delete;
-    pmd_deflater& operator=(pmd_deflater const&) = delete;
-
-    /// The compressed payload of one message (§7.2.1).
-    std::string compress(std::string_view in) {
-        std::string out;
-        if (!ok_) return out;
-        z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-        z_.avail_in = static_cast<uInt>(in.size());
-        do {
-            std::size_t const used = out.size();
-            out.resize(used + in.size() / 2 + 4096);
-            z_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-            z_.avail_out = static_cast<uInt>(out.size() - used);
-            deflate(&z_, Z_SYNC_FLUSH);
-            out.resize(out.size() - z_.avail_out);
-        } while (z_.avail_out == 0 || z_.avail_in > 0);
-        // §7.2.1: a sync flush ends with an empty stored block, 00 00 ff ff, which is removed.
-        if (out.size() >= 4 && std::string_view{out}.substr(out.size() - 4) == std::string_view{deflate_tail, 4})
-            out.resize(out.size() - 4);
-        // An empty message right after another one's flush: zlib writes nothing at all, but the
-        // receiver's appended 00 00 ff ff must complete a block, so send the empty stored block's
-        // first octet (§7.2.3.6).
-        if (out.empty()) out.push_back('\0');
-        if (reset_each_) deflateReset(&z_);
-        return out;
-    }
-
-private:
-    z_stream z_{};
-    bool ok_ = false;
-    bool reset_each_;
-};
-
-class pmd_inflater {
-public:
-    pmd_inflater(int window_bits = 15, bool no_context_takeover = false)
-        : reset_each_{no_context_takeover}, strict_{window_bits < 15 || no_context_takeover} {
-        ok_ = inflateInit2(&z_, -std::clamp(window_bits, 8, 15)) == Z_OK;
-    }
-    ~pmd_inflater() {
-        if (ok_) inflateEnd(&z_);
-    }
-    pmd_inflater(pmd_inflater const&) = delete;
-    pmd_inflater& operator=(pmd_inflater const&) = delete;
-
-    /// The message carried by one compressed payload (§7.2.2); nullopt with error() when the data is
-    /// not valid DEFLATE or refers beyond the window.
-    std::optional<std::string> inflate(std::string_view payload) {
-        if (!ok_) {
-            error_ = "inflateInit2 failed";
-            return std::nullopt;
-        }
-        std::string in{payload};
-        in.append(deflate_tail, 4);
-        z_.next_in = reinterpret_cast<Bytef*>(in.data());
-        z_.avail_in = static_cast<uInt>(in.size());
-        std::string out;
-        std::size_t const step = strict_ ? 1 : 64 * 1024;
-        for (;;) {
-            std::size_t const used = out.size();
-            out.resize(used + step);
-            z_.next_out = reinterpret_cast<Bytef*>(out.data() + used);
-            z_.avail_out = static_cast<uInt>(step);
-            int const rc = ::inflate(&z_, Z_SYNC_FLUSH);
-            out.resize(out.size() - z_.avail_out);
-            if (rc == Z_STREAM_END) {
-                // A block with BFINAL ended the stream (§7.2.3.4): the next message starts a new one.
-                inflateReset(&z_);
-                break;
-            }
-            if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                error_ = z_.msg != nullptr ? z_.msg : "inflate error " + std::to_string(rc);
-                return std::nullopt;
-            }
-            if (z_.avail_in == 0 && z_.avail_out > 0) break;  // all input used, output not full
-            if (rc == Z_BUF_ERROR && z_.avail_in == 0) break;
-        }
-        if (reset_each_) inflateReset(&z_);
-        return out;
-    }
-    std::string const& error() const noexcept { return error_; }
-
-private:
-    z_stream z_{};
-    bool ok_ = false;
-    bool reset_each_;
-    bool strict_;
-    std::string error_;
-};
 
 /// A permessage-deflate offer (§7.1) built from its parameters.
 struct pmd_offer {
@@ -253,7 +138,7 @@ struct pmd_message {
 /// order (§5.4). A compressed message is inflated with `in`.
 inline ::testing::AssertionResult read_message(ws_client& c, pmd_inflater* in, pmd_message& out,
                                                std::chrono::milliseconds timeout = 10s,
-                                               std::vector<ws_frame>* controls = nullptr) {
+                                               std::vector<server_frame>* controls = nullptr) {
     out = {};
     std::string wire;
     for (;;) {
@@ -339,7 +224,7 @@ inline std::string extension_lines(std::vector<std::string> const& values) {
 }
 
 /// Base fixture for categories 12 and 13: the shared server, connections opened per test.
-class PmdConformance : public ::testing::Test {
+class PmdConformance : public ws_connection_fixture {
 protected:
     void SetUp() override {
         auto& s = conformance_env::server();
@@ -391,18 +276,16 @@ protected:
         rx_.emplace(a.server_window(), a.server_no_context_takeover);
     }
 
-    ws_client& ws() { return *ws_; }
-
     /// Sends `message` compressed (RSV1 on the first frame only, §6.1), in frames of `fragment`
     /// payload bytes (0: one frame).
     std::string compressed_frames(int op, std::string_view message, std::size_t fragment = 0) {
         auto const payload = tx_->compress(message);
-        if (fragment == 0) return client_frame(op, payload, true, rsv1);
+        if (fragment == 0) return client_frame(op, payload, {.rsv = rsv1});
         std::string all;
         for (std::size_t at = 0; at < payload.size() || all.empty(); at += fragment) {
             bool const first = at == 0;
             all += client_frame(first ? op : op_continuation, std::string_view{payload}.substr(at, fragment),
-                                at + fragment >= payload.size(), first ? rsv1 : 0);
+                                {.fin = at + fragment >= payload.size(), .rsv = first ? rsv1 : 0});
         }
         return all;
     }
@@ -420,27 +303,6 @@ protected:
         if (got != nullptr) *got = std::move(m);
     }
 
-    /// Closes with 1000: the server's Close 1000, then TCP closes (RFC 6455 §7.1.2, §7.1.1).
-    void expect_clean_close() {
-        ASSERT_TRUE(ws().send_close(1000)) << ws().error();
-        auto f = ws().read_frame();
-        ASSERT_TRUE(f) << ws().error();
-        EXPECT_EQ(f->op, op_close) << *f;
-        EXPECT_EQ(f->rsv, 0) << *f;  // RFC 7692 §6.1: never RSV1 on a control frame
-        EXPECT_EQ(f->close_code(), 1000) << *f;
-        EXPECT_TRUE(ws().server_closes_tcp());
-    }
-
-    /// The server fails the connection (RFC 6455 §7.1.7): a Close with `code`, then TCP closes.
-    void expect_fail(int code) {
-        auto f = ws().read_frame();
-        ASSERT_TRUE(f) << "no Close " << code << ": " << ws().error();
-        EXPECT_EQ(f->op, op_close) << *f;
-        EXPECT_EQ(f->close_code(), code) << *f;
-        EXPECT_TRUE(ws().server_closes_tcp()) << "TCP still open after Close " << code;
-    }
-
-    std::optional<ws_client> ws_;
     pmd_offer offer_;
     pmd_answer answer_;
     std::optional<pmd_deflater> tx_;

@@ -18,6 +18,8 @@ using test::bytes;
 using test::frame;
 using test::frame_spec;
 using test::raw_frame;
+using upshift::test::close_body;
+using upshift::test::rsv1;
 
 struct event {
     opcode op;
@@ -245,9 +247,8 @@ TEST(FrameParser, RejectsLengthWithMostSignificantBitSet) {
 
 TEST(FrameParser, RejectsReservedBits) {
     // §5.2: RSV1-3 "MUST be 0 unless an extension is negotiated that defines meanings for non-zero values".
-    for (int bits : {0x40, 0x20, 0x10, 0x70}) {
-        SCOPED_TRACE(bits);
-        auto const rsv = static_cast<std::uint8_t>(bits);
+    for (int rsv : {4, 2, 1, 7}) {  // RSV1, RSV2, RSV3, all three (frame_spec's bits 2..0)
+        SCOPED_TRACE(rsv);
         expect_error(frame(opcode::text, "x", {.rsv = rsv}), error::reserved_bits);
         expect_error(frame(opcode::ping, "", {.rsv = rsv}), error::reserved_bits);
     }
@@ -259,13 +260,13 @@ TEST(FrameParser, Rsv1WithPermessageDeflate) {
     // set on control frames or continuation frames. RSV2/RSV3 stay reserved.
     frame_parser_options o;
     o.allow_rsv1 = true;
-    auto const compressed_start = frame(opcode::text, "\xff\x01", {.fin = false, .rsv = 0x40});
+    auto const compressed_start = frame(opcode::text, "\xff\x01", {.fin = false, .rsv = rsv1});
     expect_events(compressed_start + frame(opcode::continuation, "\xfe"), {{opcode::text, "\xff\x01\xfe"}}, o);
-    expect_error(compressed_start + frame(opcode::continuation, "x", {.rsv = 0x40}), error::reserved_bits, o);
-    expect_error(frame(opcode::ping, "", {.rsv = 0x40}), error::reserved_bits, o);
-    expect_error(frame(opcode::close, "", {.rsv = 0x40}), error::reserved_bits, o);
-    expect_error(frame(opcode::binary, "", {.rsv = 0x20}), error::reserved_bits, o);
-    expect_error(frame(opcode::binary, "", {.rsv = 0x10}), error::reserved_bits, o);
+    expect_error(compressed_start + frame(opcode::continuation, "x", {.rsv = rsv1}), error::reserved_bits, o);
+    expect_error(frame(opcode::ping, "", {.rsv = rsv1}), error::reserved_bits, o);
+    expect_error(frame(opcode::close, "", {.rsv = rsv1}), error::reserved_bits, o);
+    expect_error(frame(opcode::binary, "", {.rsv = 2 /* RSV2 */}), error::reserved_bits, o);
+    expect_error(frame(opcode::binary, "", {.rsv = 1 /* RSV3 */}), error::reserved_bits, o);
 
     // The text of a compressed message is the caller's to check after inflating.
     frame_parser p(o);
@@ -479,14 +480,6 @@ TEST(FrameParser, InvalidUtf8FailsBeforeTheMessageEnds) {
 }
 
 // --- §5.5.1 / §7.4 Close ----------------------------------------------------------
-
-std::string close_body(std::uint16_t code, std::string_view reason = {}) {
-    std::string s;
-    s += static_cast<char>(code >> 8);
-    s += static_cast<char>(code & 0xFF);
-    s += reason;
-    return s;
-}
 
 TEST(FrameParser, ChecksCloseBodies) {
     // §5.5.1: empty, or a 2-byte code followed by UTF-8.

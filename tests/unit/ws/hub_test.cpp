@@ -89,9 +89,9 @@ TEST_F(WsHubTest, PublishFromOnMessageReachesSenderAndOtherLoop) {
     for (auto* c : {&ca, &cb, &cc}) EXPECT_EQ(read_text(*c), "hello");
     ASSERT_TRUE(cc.send_all(frame(opcode::binary, "pub:room:\x01\x02")));
     for (auto* c : {&ca, &cb, &cc}) {
-        auto f = read_ws_frame(*c);
+        auto f = read_server_frame(*c);
         ASSERT_TRUE(f) << c->error();
-        EXPECT_EQ(f->op, opcode::binary);
+        EXPECT_EQ(f->op, op_binary);
         EXPECT_EQ(f->payload, "\x01\x02");
     }
 }
@@ -117,9 +117,9 @@ TEST_F(WsHubTest, TopicsAreIsolated) {
     EXPECT_EQ(read_text(blue), "blue again");  // "for red" never came in between
     // The red subscriber got nothing else: its next frame is the answer to our Ping (§5.5.3).
     ASSERT_TRUE(red.send_all(frame(opcode::ping, "end")));
-    auto f = read_ws_frame(red);
+    auto f = read_server_frame(red);
     ASSERT_TRUE(f);
-    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->op, op_pong);
 }
 
 // unsubscribe() reports whether there was a subscription; subscribing twice counts once.
@@ -178,12 +178,12 @@ TEST_F(WsHubTest, SlowSubscriberIsClosedWith1008OthersGetEverything) {
     for (int i = 0; i < n; ++i) ASSERT_EQ(read_text(fast), std::to_string(i) + chunk);
     publisher.join();
     // The slow client reads what made it out, in order, then the Close 1008 (RFC 6455 §7.4.1).
-    std::optional<ws_frame> f;
+    std::optional<server_frame> f;
     int next = 0;
-    for (f = read_ws_frame(slow); f && f->op == opcode::text; f = read_ws_frame(slow))
+    for (f = read_server_frame(slow); f && f->op == op_text; f = read_server_frame(slow))
         ASSERT_EQ(f->payload, std::to_string(next++) + chunk);
     ASSERT_TRUE(f) << slow.error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->close_code(), 1008);
     EXPECT_LT(next, n);
     slow.close();  // the server waits for our FIN after failing the connection

@@ -1,13 +1,15 @@
 // ws::session::send_fragment (a message sent in pieces) end to end in process: the server's
-// frames are read byte by byte from a raw socket (server_frames.hpp), compressed ones inflated
-// with zlib directly. RFC 6455 §5.4 (fragmentation), RFC 7692 §6.1/§7.2 (compression) per test.
+// frames are read byte by byte from a raw socket (support/ws_test_client.hpp), compressed ones
+// inflated with zlib directly (support/ws_test_deflate.hpp). RFC 6455 §5.4 (fragmentation),
+// RFC 7692 §6.1/§7.2 (compression) per test.
 // Also: send() of a message that does not shrink, with and without context takeover.
 #include <optional>
 
 #include "client_frames.hpp"
 #include "server_fixture.hpp"
-#include "server_frames.hpp"
 #include "support/spawn_server.hpp"
+#include "support/ws_test_client.hpp"
+#include "support/ws_test_deflate.hpp"
 #include "upshift/ws/server.hpp"
 
 namespace upshift::test {
@@ -15,12 +17,7 @@ namespace {
 
 using ws::message_kind;
 using ws::opcode;
-using ws::test::client_inflater;
 using ws::test::frame;
-using ws::test::read_server_frame;
-using ws::test::server_frame;
-
-constexpr std::string_view key = "dGhlIHNhbXBsZSBub25jZQ==";  // RFC 6455 §4.2.2 item 5.4's example
 
 /// Text that compresses well, distinct per `seed`.
 std::string words(std::size_t n, int seed) {
@@ -40,8 +37,6 @@ std::string noise(std::size_t n) {
     }
     return s;
 }
-
-std::string close_body(int code) { return {static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)}; }
 
 class WsSendFragmentTest : public server_fixture {
 protected:
@@ -65,19 +60,39 @@ protected:
 
     std::optional<raw_client> open_ws(std::string_view extensions = {}) {
         auto c = connect();
-        std::string h = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n";
-        h.append("Sec-WebSocket-Key: ").append(key).append("\r\n");
-        if (!extensions.empty()) h.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
-        if (!c.send_all(request("GET", "/ws", h))) return std::nullopt;
-        auto head = c.read_until("\r\n\r\n");
-        if (!head) return std::nullopt;
-        auto r = parse_head(*head);
-        if (!r || r->status != 101) {
-            ADD_FAILURE() << *head;
+        std::string offer;
+        if (!extensions.empty()) offer.append("Sec-WebSocket-Extensions: ").append(extensions).append("\r\n");
+        http_response r;
+        if (auto ok = ws_handshake(c, "/ws", offer, {}, &r); !ok) {
+            ADD_FAILURE() << ok.message();
             return std::nullopt;
         }
-        if (!extensions.empty() && !r->header("Sec-WebSocket-Extensions")) {
-            ADD_FAILURE() << "permessage-deflate not accepted: " << *head;
+        if (!extensions.empty() && !r.header("Sec-WebSocket-Extensions")) {
+            ADD_FAILURE() << "permessage-deflate not accepted: " << r;
+            return std::nullopt;
+        }
+        return c;
+    }
+
+    /// start_ws() for the usual exchange: the client sends "go" (open_and_go), then `on_go` sends.
+    ::testing::AssertionResult start_on_go(ws::options opt, std::function<void(ws::session&)> on_go,
+                                           std::function<void(ws::session&)> on_drain = {}) {
+        return start_ws(
+            std::move(opt),
+            [on_go = std::move(on_go)](ws::session& s, std::string_view m) {
+                if (m == "go") on_go(s);
+            },
+            std::move(on_drain));
+    }
+
+    /// open_ws(extensions), then "go"; `small_rcvbuf` first shrinks our receive buffer, so that the
+    /// server's queue fills.
+    std::optional<raw_client> open_and_go(std::string_view extensions = {}, bool small_rcvbuf = false) {
+        auto c = open_ws(extensions);
+        if (!c) return std::nullopt;
+        if (small_rcvbuf) set_small_rcvbuf(*c);
+        if (!c->send_all(frame(opcode::text, "go"))) {
+            ADD_FAILURE() << c->error();
             return std::nullopt;
         }
         return c;
@@ -93,7 +108,7 @@ protected:
                 return frames;
             }
             EXPECT_FALSE(f->masked);  // RFC 6455 §5.1
-            EXPECT_EQ(f->rsv23, 0);
+            EXPECT_EQ(f->rsv & 3, 0);  // RSV2, RSV3: no extension defines them (§5.2)
             frames.push_back(std::move(*f));
             if (frames.back().fin) return frames;
         }
@@ -101,12 +116,7 @@ protected:
 
     /// The client's closing handshake reply, then the server closes TCP (§7.1.1).
     void finish_close(raw_client& c, int code) {
-        auto f = read_server_frame(c);
-        ASSERT_TRUE(f) << c.error();
-        EXPECT_EQ(f->op, opcode::close);
-        EXPECT_EQ(f->close_code(), code);
-        ASSERT_TRUE(c.send_all(frame(opcode::close, close_body(code))));
-        EXPECT_TRUE(c.wait_closed(5s));
+        ASSERT_NO_FATAL_FAILURE(expect_server_close(c, code, close_reply::echo));
         EXPECT_TRUE(events.wait_for("close:" + std::to_string(code)));
     }
 };
@@ -114,8 +124,7 @@ protected:
 // RFC 6455 §5.4: "the first fragment MUST have FIN clear and an opcode other than 0", the others
 // continuation (0) with FIN clear, the last FIN set; the message is the concatenation in order.
 TEST_F(WsSendFragmentTest, FragmentsCarryOpcodeThenContinuations) {
-    ASSERT_TRUE(start_ws({}, [this](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go({}, [this](ws::session& s) {
         bool ok = s.send_fragment("Hel", message_kind::text, false);
         ok = s.send_fragment("", message_kind::binary, false) && ok;  // kind ignored after the first
         events.add(s.fragmenting() ? "open" : "not open?");
@@ -124,23 +133,22 @@ TEST_F(WsSendFragmentTest, FragmentsCarryOpcodeThenContinuations) {
         events.add(ok ? "all true" : "some false?");
         s.send_fragment("!", message_kind::binary, true);  // a one-frame message
     }));
-    auto c = open_ws();
+    auto c = open_and_go();
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     auto m = read_message(*c);
     ASSERT_EQ(m.size(), 3u);
-    EXPECT_EQ(m[0].op, opcode::text);
+    EXPECT_EQ(m[0].op, op_text);
     EXPECT_FALSE(m[0].fin);
     EXPECT_EQ(m[0].payload, "Hel");
-    EXPECT_EQ(m[1].op, opcode::continuation);
+    EXPECT_EQ(m[1].op, op_continuation);
     EXPECT_FALSE(m[1].fin);
     EXPECT_EQ(m[1].payload, "");
-    EXPECT_EQ(m[2].op, opcode::continuation);
+    EXPECT_EQ(m[2].op, op_continuation);
     EXPECT_EQ(m[2].payload, "lo");
-    for (auto const& f : m) EXPECT_FALSE(f.rsv1);
+    for (auto const& f : m) EXPECT_FALSE(f.has_rsv1());
     auto one = read_message(*c);
     ASSERT_EQ(one.size(), 1u);
-    EXPECT_EQ(one[0].op, opcode::binary);
+    EXPECT_EQ(one[0].op, op_binary);
     EXPECT_EQ(one[0].payload, "!");
     EXPECT_TRUE(events.contains("open"));
     EXPECT_TRUE(events.contains("ended"));
@@ -148,7 +156,7 @@ TEST_F(WsSendFragmentTest, FragmentsCarryOpcodeThenContinuations) {
     c->send_all(frame(opcode::close, close_body(1000)));
     auto f = read_server_frame(*c);
     ASSERT_TRUE(f);
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
 }
 
 // §5.4: "fragments of one message MUST NOT be interleaved between fragments of another message":
@@ -177,23 +185,23 @@ TEST_F(WsSendFragmentTest, SendDuringFragmentsWaitsControlFramesDoNot) {
     auto f2 = read_server_frame(*c);
     auto f3 = read_server_frame(*c);
     ASSERT_TRUE(f1 && f2 && f3) << c->error();
-    EXPECT_EQ(f1->op, opcode::binary);
+    EXPECT_EQ(f1->op, op_binary);
     EXPECT_FALSE(f1->fin);
     EXPECT_EQ(f1->payload, "part one,");
-    EXPECT_EQ(f2->op, opcode::ping);
+    EXPECT_EQ(f2->op, op_ping);
     EXPECT_EQ(f2->payload, "p");
-    EXPECT_EQ(f3->op, opcode::pong);
+    EXPECT_EQ(f3->op, op_pong);
     EXPECT_EQ(f3->payload, "q");
     // Nothing else (no "whole") has come yet: the next frame is the continuation.
     ASSERT_TRUE(c->send_all(frame(opcode::text, "end")));
     auto f4 = read_server_frame(*c);
     ASSERT_TRUE(f4);
-    EXPECT_EQ(f4->op, opcode::continuation);
+    EXPECT_EQ(f4->op, op_continuation);
     EXPECT_TRUE(f4->fin);
     EXPECT_EQ(f4->payload, " part two");
     auto f5 = read_server_frame(*c);
     ASSERT_TRUE(f5);
-    EXPECT_EQ(f5->op, opcode::text);
+    EXPECT_EQ(f5->op, op_text);
     EXPECT_TRUE(f5->fin);
     EXPECT_EQ(f5->payload, "whole");
     EXPECT_TRUE(events.contains("send true"));
@@ -201,14 +209,13 @@ TEST_F(WsSendFragmentTest, SendDuringFragmentsWaitsControlFramesDoNot) {
     ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1000))));
     auto f6 = read_server_frame(*c);
     ASSERT_TRUE(f6);
-    EXPECT_EQ(f6->op, opcode::close);
+    EXPECT_EQ(f6->op, op_close);
 }
 
 // §5.4 lets a control frame, so a Close, come between fragments; after it nothing more is sent
 // (§5.5.1): the open message stays unfinished, the held send() is dropped, later sends fail.
 TEST_F(WsSendFragmentTest, CloseMidMessageEndsSending) {
-    ASSERT_TRUE(start_ws({}, [this](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go({}, [this](ws::session& s) {
         s.send_fragment("begun", message_kind::text, false);
         auto const before = s.buffered_amount();
         s.send("held, 22 bytes long...");
@@ -221,12 +228,11 @@ TEST_F(WsSendFragmentTest, CloseMidMessageEndsSending) {
         events.add(s.send_fragment("more", message_kind::text, true) ? "fragment after close?" : "refused");
         events.add(s.send("more") ? "send after close?" : "refused");
     }));
-    auto c = open_ws();
+    auto c = open_and_go();
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     auto f = read_server_frame(*c);
     ASSERT_TRUE(f);
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_FALSE(f->fin);
     EXPECT_EQ(f->payload, "begun");
     finish_close(*c, 1000);
@@ -244,22 +250,20 @@ TEST_F(WsSendFragmentTest, CompressedFragmentsRsv1OnFirstOnly) {
     std::string const after = words(2000, 9);
     ws::options o;
     o.permessage_deflate = true;
-    ASSERT_TRUE(start_ws(o, [pieces, after](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go(o, [pieces, after](ws::session& s) {
         for (std::size_t i = 0; i < pieces.size(); ++i)
             s.send_fragment(pieces[i], message_kind::text, i + 1 == pieces.size());
         s.send(after);
     }));
-    auto c = open_ws("permessage-deflate");
+    auto c = open_and_go("permessage-deflate");
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     auto m = read_message(*c);
     ASSERT_EQ(m.size(), pieces.size());
-    client_inflater inf;
+    pmd_inflater inf;
     std::size_t wire = 0;
     for (std::size_t i = 0; i < m.size(); ++i) {
-        EXPECT_EQ(m[i].op, i == 0 ? opcode::text : opcode::continuation);
-        EXPECT_EQ(m[i].rsv1, i == 0) << "frame " << i;
+        EXPECT_EQ(m[i].op, i == 0 ? op_text : op_continuation);
+        EXPECT_EQ(m[i].has_rsv1(), i == 0) << "frame " << i;
         bool const last = i + 1 == m.size();
         auto const got = inf.inflate_part(m[i].payload, last);
         ASSERT_TRUE(got) << "fragment " << i << " does not inflate";
@@ -270,7 +274,7 @@ TEST_F(WsSendFragmentTest, CompressedFragmentsRsv1OnFirstOnly) {
     EXPECT_LT(wire, 3000u);  // 12 KB of repetitive text did compress
     auto next = read_message(*c);
     ASSERT_EQ(next.size(), 1u);
-    EXPECT_TRUE(next[0].rsv1);
+    EXPECT_TRUE(next[0].has_rsv1());
     auto const got = inf.inflate_part(next[0].payload, true);
     ASSERT_TRUE(got);
     EXPECT_TRUE(*got == after);
@@ -286,27 +290,25 @@ TEST_F(WsSendFragmentTest, CompressedEmptyLastFragmentAndEmptyMessage) {
     ws::options o;
     o.permessage_deflate = true;
     o.compress_threshold = 0;
-    ASSERT_TRUE(start_ws(o, [a, b](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go(o, [a, b](ws::session& s) {
         s.send_fragment(a, message_kind::binary, false);
         s.send_fragment("", message_kind::binary, true);
         s.send("", message_kind::binary);
         s.send(b, message_kind::binary);
     }));
-    auto c = open_ws("permessage-deflate");
+    auto c = open_and_go("permessage-deflate");
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
-    client_inflater inf;
+    pmd_inflater inf;
     auto m = read_message(*c);
     ASSERT_EQ(m.size(), 2u);
-    EXPECT_TRUE(m[0].rsv1);
-    EXPECT_FALSE(m[1].rsv1);
+    EXPECT_TRUE(m[0].has_rsv1());
+    EXPECT_FALSE(m[1].has_rsv1());
     auto got = inf.inflate_part(m[0].payload + m[1].payload, true);
     ASSERT_TRUE(got);
     EXPECT_TRUE(*got == a);
     auto empty = read_message(*c);
     ASSERT_EQ(empty.size(), 1u);
-    EXPECT_TRUE(empty[0].rsv1);
+    EXPECT_TRUE(empty[0].has_rsv1());
     EXPECT_FALSE(empty[0].payload.empty());  // §7.2.3.6: at least an empty block (00)
     got = inf.inflate_part(empty[0].payload, true);
     ASSERT_TRUE(got);
@@ -325,30 +327,28 @@ TEST_F(WsSendFragmentTest, SmallFirstPieceSendsUncompressed) {
     std::string const big = words(4000, 3);
     ws::options o;
     o.permessage_deflate = true;
-    ASSERT_TRUE(start_ws(o, [big](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go(o, [big](ws::session& s) {
         s.send(big);
         s.send_fragment("x", message_kind::text, false);
         s.send_fragment(big, message_kind::text, true);
         s.send(big);
     }));
-    auto c = open_ws("permessage-deflate");
+    auto c = open_and_go("permessage-deflate");
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
-    client_inflater inf;
+    pmd_inflater inf;
     auto first = read_message(*c);
     ASSERT_EQ(first.size(), 1u);
-    ASSERT_TRUE(first[0].rsv1);
+    ASSERT_TRUE(first[0].has_rsv1());
     auto got = inf.inflate_part(first[0].payload, true);
     ASSERT_TRUE(got && *got == big);
     auto plain = read_message(*c);
     ASSERT_EQ(plain.size(), 2u);
-    EXPECT_FALSE(plain[0].rsv1);
-    EXPECT_FALSE(plain[1].rsv1);
+    EXPECT_FALSE(plain[0].has_rsv1());
+    EXPECT_FALSE(plain[1].has_rsv1());
     EXPECT_TRUE(plain[0].payload + plain[1].payload == "x" + big);
     auto third = read_message(*c);
     ASSERT_EQ(third.size(), 1u);
-    ASSERT_TRUE(third[0].rsv1);
+    ASSERT_TRUE(third[0].has_rsv1());
     got = inf.inflate_part(third[0].payload, true);
     ASSERT_TRUE(got && *got == big);
     EXPECT_LT(third[0].payload.size(), 100u);  // refers back into the first message (§7.2.3.2)
@@ -362,30 +362,27 @@ TEST_F(WsSendFragmentTest, IncompressibleMessageUncompressedOnlyWithoutContextTa
     std::string const n = noise(2000);
     ws::options o;
     o.permessage_deflate = true;
-    ASSERT_TRUE(start_ws(o, [n](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go(o, [n](ws::session& s) {
         s.send(n, message_kind::binary);
         s.send(n, message_kind::binary);
     }));
     {
-        auto c = open_ws("permessage-deflate; server_no_context_takeover");
+        auto c = open_and_go("permessage-deflate; server_no_context_takeover");
         ASSERT_TRUE(c);
-        ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
         for (int i = 0; i < 2; ++i) {
             auto m = read_message(*c);
             ASSERT_EQ(m.size(), 1u);
-            EXPECT_FALSE(m[0].rsv1);
+            EXPECT_FALSE(m[0].has_rsv1());
             EXPECT_TRUE(m[0].payload == n);
         }
     }
-    auto c = open_ws("permessage-deflate");
+    auto c = open_and_go("permessage-deflate");
     ASSERT_TRUE(c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
-    client_inflater inf;
+    pmd_inflater inf;
     for (int i = 0; i < 2; ++i) {
         auto m = read_message(*c);
         ASSERT_EQ(m.size(), 1u);
-        EXPECT_TRUE(m[0].rsv1);
+        EXPECT_TRUE(m[0].has_rsv1());
         auto got = inf.inflate_part(m[0].payload, true);
         ASSERT_TRUE(got) << "message " << i;
         EXPECT_TRUE(*got == n) << "message " << i;
@@ -420,20 +417,16 @@ TEST_F(WsSendFragmentTest, BackpressureAndDrain) {
             }
         }
     };
-    ASSERT_TRUE(start_ws(
-        o, [pump](ws::session& s, std::string_view m) { if (m == "go") pump(s); },
-        [this, pump](ws::session& s) {
-            events.add(s.buffered_amount() < 64 * 1024 ? "drain" : "drain above half?");
-            pump(s);
-        }));
-    auto c = open_ws();
+    ASSERT_TRUE(start_on_go(o, pump, [this, pump](ws::session& s) {
+        events.add(s.buffered_amount() < 64 * 1024 ? "drain" : "drain above half?");
+        pump(s);
+    }));
+    auto c = open_and_go({}, /*small_rcvbuf=*/true);
     ASSERT_TRUE(c);
-    set_small_rcvbuf(*c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     ASSERT_TRUE(events.wait_for("blocked")) << ::testing::PrintToString(events.all());
     auto m = read_message(*c);
     for (std::size_t i = 0; i < m.size(); ++i) {
-        EXPECT_EQ(m[i].op, i == 0 ? opcode::binary : opcode::continuation);
+        EXPECT_EQ(m[i].op, i == 0 ? op_binary : op_continuation);
         ASSERT_TRUE(m[i].payload == chunk) << "fragment " << i;
     }
     EXPECT_TRUE(events.contains("all sent:" + std::to_string(m.size()))) << ::testing::PrintToString(events.all());
@@ -450,28 +443,21 @@ TEST_F(WsSendFragmentTest, AboveMaxBufferedFailsWith1008) {
     o.send_high_water = 64 * 1024;
     o.max_buffered = 256 * 1024;
     std::string const chunk = noise(64 * 1024);
-    ASSERT_TRUE(start_ws(o, [this, chunk](ws::session& s, std::string_view m) {
-        if (m != "go") return;
+    ASSERT_TRUE(start_on_go(o, [this, chunk](ws::session& s) {
         int sent = 0;
         for (; sent < 1000 && !s.closing(); ++sent) s.send_fragment(chunk, message_kind::binary, false);
         events.add(sent < 1000 ? "stopped early" : "sent all?");
         events.add(s.closing() ? "failed" : "not failed?");
     }));
-    auto c = open_ws();
+    auto c = open_and_go({}, /*small_rcvbuf=*/true);
     ASSERT_TRUE(c);
-    set_small_rcvbuf(*c);
-    ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     ASSERT_TRUE(events.wait_for("failed"));
     // Read on: fragments (the partly written one completes), then the Close 1008.
-    for (;;) {
-        auto f = read_server_frame(*c, 10s);
-        ASSERT_TRUE(f) << c->error();
-        if (f->op == opcode::close) {
-            EXPECT_EQ(f->close_code(), 1008);
-            break;
-        }
-        EXPECT_TRUE(f->op == opcode::binary || f->op == opcode::continuation);
-    }
+    auto close = read_until_close(*c, [&](server_frame const& f) {
+        EXPECT_TRUE(f.op == op_binary || f.op == op_continuation);
+    });
+    ASSERT_TRUE(close);
+    EXPECT_EQ(close->close_code(), 1008);
     EXPECT_TRUE(events.contains("stopped early"));
     // Failed (§7.1.7): the server half-closes after its Close and closes when we do.
     EXPECT_TRUE(c->wait_closed(5s));

@@ -39,26 +39,26 @@ TEST_F(WsSessionHandleTest, SendPingCloseFromForeignThread) {
         EXPECT_TRUE(h.close(4001, "bye"));
     }};
     t.join();
-    auto f = read_ws_frame(c);
+    auto f = read_server_frame(c);
     ASSERT_TRUE(f) << c.error();
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_FALSE(f->masked);
     EXPECT_EQ(f->payload, "from a thread");
-    f = read_ws_frame(c);
+    f = read_server_frame(c);
     ASSERT_TRUE(f) << c.error();
-    EXPECT_EQ(f->op, opcode::binary);
+    EXPECT_EQ(f->op, op_binary);
     EXPECT_EQ(f->payload, std::string("\x00\x01\xff", 3));
-    f = read_ws_frame(c);
+    f = read_server_frame(c);
     ASSERT_TRUE(f) << c.error();
-    EXPECT_EQ(f->op, opcode::ping);
+    EXPECT_EQ(f->op, op_ping);
     EXPECT_EQ(f->payload, "p");
-    f = read_ws_frame(c);
+    f = read_server_frame(c);
     ASSERT_TRUE(f) << c.error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->close_code(), 4001);
     EXPECT_EQ(f->payload.substr(2), "bye");
     // §7.1.2: we answer the Close; the session finishes with the code.
-    ASSERT_TRUE(c.send_all(frame(opcode::close, ws_close_body(4001))));
+    ASSERT_TRUE(c.send_all(frame(opcode::close, close_body(4001))));
     EXPECT_TRUE(events.wait_for("close:" + name + ":4001:"));
     EXPECT_TRUE(c.wait_closed(5s));
 }

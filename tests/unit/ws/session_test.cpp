@@ -1,13 +1,14 @@
 // The WebSocket server end to end in process: ws::make_protocol behind server::accept_upgrade, and
 // a raw client that masks its frames (tests/unit/ws/client_frames.hpp) and reads the server's
-// unmasked ones byte by byte. RFC 6455 sections are cited per test.
+// unmasked ones byte by byte (tests/support/ws_test_client.hpp). RFC 6455 sections are cited per
+// test.
 #include <optional>
 #include <thread>
 
-#include <zlib.h>
-
 #include "client_frames.hpp"
 #include "server_fixture.hpp"
+#include "support/ws_test_client.hpp"
+#include "support/ws_test_deflate.hpp"
 #include "upshift/ws/server.hpp"
 
 namespace upshift::test {
@@ -15,87 +16,11 @@ namespace {
 
 using ws::opcode;
 using ws::test::frame;
-using ws::test::frame_spec;
 
-constexpr std::string_view rfc_key = "dGhlIHNhbXBsZSBub25jZQ==";          // RFC 6455 §1.3, §4.2.2 item 5.4
-constexpr std::string_view rfc_accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
-
-/// One frame as the server sent it (unmasked, §5.1).
-struct server_frame {
-    bool fin = false;
-    int rsv = 0;
-    opcode op = opcode::continuation;
-    bool masked = false;
-    std::string payload;
-
-    /// The status code of a Close (0 if the body has none).
-    int close_code() const {
-        if (payload.size() < 2) return 0;
-        return (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
-    }
-    std::string close_reason() const { return payload.size() > 2 ? payload.substr(2) : std::string{}; }
-};
-
-/// Length of the complete frame at the front of `b`, or 0.
-std::size_t frame_length(std::string_view b) {
-    if (b.size() < 2) return 0;
-    auto const b1 = static_cast<unsigned char>(b[1]);
-    std::size_t header = 2;
-    std::uint64_t len = b1 & 0x7F;
-    if (len == 126 || len == 127) {
-        std::size_t const ext = len == 126 ? 2 : 8;
-        if (b.size() < 2 + ext) return 0;
-        len = 0;
-        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | static_cast<unsigned char>(b[2 + i]);
-        header += ext;
-    }
-    if (b1 & 0x80) header += 4;
-    if (b.size() < header + len) return 0;
-    return header + static_cast<std::size_t>(len);
-}
-
-server_frame decode(std::string_view b) {
-    server_frame f;
-    auto const b0 = static_cast<unsigned char>(b[0]);
-    auto const b1 = static_cast<unsigned char>(b[1]);
-    f.fin = (b0 & 0x80) != 0;
-    f.rsv = (b0 >> 4) & 0x7;
-    f.op = static_cast<opcode>(b0 & 0x0F);
-    f.masked = (b1 & 0x80) != 0;
-    std::size_t header = 2;
-    if ((b1 & 0x7F) == 126) header += 2;
-    if ((b1 & 0x7F) == 127) header += 8;
-    if (f.masked) header += 4;
-    f.payload = std::string(b.substr(header));
-    return f;
-}
-
-std::string close_body(int code, std::string_view reason = {}) {
-    std::string s;
-    s += static_cast<char>((code >> 8) & 0xFF);
-    s += static_cast<char>(code & 0xFF);
-    s.append(reason);
-    return s;
-}
-
-std::string pattern(std::size_t n, unsigned seed = 3) {
-    std::string s(n, '\0');
-    std::uint32_t x = seed * 2654435761u + 1;
-    for (std::size_t i = 0; i < n; ++i) {
-        x = x * 1103515245u + 12345u;
-        s[i] = static_cast<char>(x >> 23);
-    }
-    return s;
-}
-
-/// An opening handshake request (§4.1, §4.2.1) for `target`; `extra` is "Name: value\r\n" lines.
-std::string ws_request(std::string_view extra = {}, std::string_view key = rfc_key, std::string_view version = "13",
-                       std::string_view target = "/ws") {
-    std::string h = "Upgrade: websocket\r\nConnection: Upgrade\r\n";
-    h.append("Sec-WebSocket-Key: ").append(key).append("\r\n");
-    h.append("Sec-WebSocket-Version: ").append(version).append("\r\n");
-    h.append(extra);
-    return request("GET", target, h);
+/// An opening handshake request (§4.1, §4.2.1) for /ws; `extra` is "Name: value\r\n" lines.
+std::string ws_request(std::string_view extra = {}, std::string_view key = rfc_handshake_key,
+                       std::string_view version = "13") {
+    return ws_upgrade_request("/ws", extra, key, version);
 }
 
 class WsSessionTest : public server_fixture {
@@ -139,45 +64,21 @@ protected:
         });
     }
 
-    /// Connects and completes the handshake; the 101 is checked.
-    std::optional<raw_client> open_ws(std::string_view extra = {}, std::string_view after = {}) {
+    /// Connects and completes the handshake (`after` follows the request in the same write); the 101
+    /// is checked and kept in `response` when given.
+    std::optional<raw_client> open_ws(std::string_view extra = {}, std::string_view after = {},
+                                      http_response* response = nullptr) {
         auto c = connect();
-        if (!c.connected()) {
-            ADD_FAILURE() << c.error();
-            return std::nullopt;
-        }
-        if (!c.send_all(ws_request(extra) + std::string(after))) {
-            ADD_FAILURE() << c.error();
-            return std::nullopt;
-        }
-        auto head = c.read_until("\r\n\r\n");
-        if (!head) {
-            ADD_FAILURE() << "no 101: " << c.error() << c.received();
-            return std::nullopt;
-        }
-        auto r = parse_head(*head);
-        if (!r || r->status != 101) {
-            ADD_FAILURE() << "not a 101: " << *head;
+        if (auto ok = ws_handshake(c, "/ws", extra, after, response); !ok) {
+            ADD_FAILURE() << ok.message();
             return std::nullopt;
         }
         return c;
     }
 
-    static std::optional<server_frame> read_frame(raw_client& c, std::chrono::milliseconds timeout = 5s) {
-        auto bytes = c.read_until([](std::string_view b) { return frame_length(b); }, timeout);
-        if (!bytes) return std::nullopt;
-        return decode(*bytes);
-    }
-
     /// Reads a Close (skipping nothing: the next frame must be it), then expects the TCP close.
     static void expect_close(raw_client& c, int code, bool answer = true) {
-        auto f = read_frame(c);
-        ASSERT_TRUE(f) << c.error() << " received " << c.received().size() << " bytes";
-        EXPECT_EQ(f->op, opcode::close);
-        EXPECT_FALSE(f->masked);  // §5.1
-        EXPECT_EQ(f->close_code(), code);
-        if (answer) c.send_all(frame(opcode::close, close_body(code)));
-        EXPECT_TRUE(c.wait_closed(5s)) << "the server did not close TCP after the Close (§7.1.1)";
+        expect_server_close(c, code, answer ? close_reply::echo : close_reply::none);
         // After failing the connection the server half-closes and waits for our FIN (so that
         // unread input cannot turn its close into a reset that destroys the Close in flight).
         c.close();
@@ -199,7 +100,7 @@ TEST_F(WsSessionTest, HandshakeAcceptKeyRfcExample) {
     EXPECT_EQ(r->status, 101);
     EXPECT_EQ(r->header("Upgrade"), "websocket") << *r;
     EXPECT_TRUE(r->has_token("Connection", "upgrade")) << *r;
-    EXPECT_EQ(r->header("Sec-WebSocket-Accept"), std::string(rfc_accept)) << *r;
+    EXPECT_EQ(r->header("Sec-WebSocket-Accept"), std::string(rfc_handshake_accept)) << *r;
     EXPECT_EQ(r->header_count("Sec-WebSocket-Protocol"), 0u) << *r;
     EXPECT_TRUE(events.wait_for("open:"));
 }
@@ -208,7 +109,7 @@ TEST_F(WsSessionTest, HandshakeAcceptKeyRfcExample) {
 TEST_F(WsSessionTest, Version8Gets426WithVersion13) {
     ASSERT_TRUE(start_ws());
     auto c = connect();
-    ASSERT_TRUE(c.send_all(ws_request({}, rfc_key, "8")));
+    ASSERT_TRUE(c.send_all(ws_request({}, rfc_handshake_key, "8")));
     auto r = c.read_response();
     ASSERT_TRUE(r) << c.error() << c.received();
     EXPECT_EQ(r->status, 426);
@@ -286,13 +187,13 @@ TEST_F(WsSessionTest, RequestAndFirstFrameInOneWrite) {
     ASSERT_TRUE(start_ws());
     auto c = open_ws({}, frame(opcode::text, "first") + frame(opcode::binary, "second"));
     ASSERT_TRUE(c);
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_EQ(f->payload, "first");
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::binary);
+    EXPECT_EQ(f->op, op_binary);
     EXPECT_EQ(f->payload, "second");
 }
 
@@ -301,23 +202,23 @@ TEST_F(WsSessionTest, EchoTextAndBinary) {
     ASSERT_TRUE(start_ws());
     auto c = open_ws();
     ASSERT_TRUE(c);
-    std::string const bin = pattern(70000);  // a 64-bit extended length (§5.2)
+    std::string const bin = payload_of(70000, false, 3);  // a 64-bit extended length (§5.2)
     std::string const text = "héllo wörld";
     ASSERT_TRUE(c->send_all(frame(opcode::text, text) + frame(opcode::binary, bin) + frame(opcode::text, "")));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
     EXPECT_TRUE(f->fin);
     EXPECT_FALSE(f->masked);
     EXPECT_EQ(f->rsv, 0);
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_EQ(f->payload, text);
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::binary);
+    EXPECT_EQ(f->op, op_binary);
     EXPECT_TRUE(f->payload == bin);
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_EQ(f->payload, "");
     EXPECT_TRUE(events.wait_for("message:binary:70000"));
 }
@@ -330,18 +231,18 @@ TEST_F(WsSessionTest, FragmentedMessageWithInterleavedPing) {
     auto c = open_ws();
     ASSERT_TRUE(c);
     ASSERT_TRUE(c->send_all(frame(opcode::text, "Hel", frame_spec{.fin = false}) + frame(opcode::ping, "p!")));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->op, op_pong);
     EXPECT_EQ(f->payload, "p!");
     // A code point split across fragments (§5.6: the message as a whole is UTF-8).
     std::string const e_acute = "\xC3\xA9";
     ASSERT_TRUE(c->send_all(frame(opcode::continuation, "lo " + e_acute.substr(0, 1), frame_spec{.fin = false}) +
                             frame(opcode::pong, "unsolicited") +
                             frame(opcode::continuation, e_acute.substr(1))));
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_EQ(f->payload, "Hello " + e_acute);
     EXPECT_EQ(events.count("message:text:8"), 1u);
 }
@@ -351,15 +252,15 @@ TEST_F(WsSessionTest, PingGetsPongWithSamePayload) {
     ASSERT_TRUE(start_ws());
     auto c = open_ws();
     ASSERT_TRUE(c);
-    std::string const payload = pattern(125);
+    std::string const payload = payload_of(125, false, 3);
     ASSERT_TRUE(c->send_all(frame(opcode::pong, "x") + frame(opcode::ping, payload) + frame(opcode::ping, "")));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->op, op_pong);
     EXPECT_TRUE(f->payload == payload);
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::pong);
+    EXPECT_EQ(f->op, op_pong);
     EXPECT_EQ(f->payload, "");
 }
 
@@ -393,7 +294,7 @@ TEST_F(WsSessionTest, OversizeMessageFailsWith1009) {
     auto c = open_ws();
     ASSERT_TRUE(c);
     ASSERT_TRUE(c->send_all(frame(opcode::binary, std::string(1000, 'a'))));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
     EXPECT_EQ(f->payload.size(), 1000u);
     ASSERT_TRUE(c->send_all(frame(opcode::binary, std::string(600, 'a'), frame_spec{.fin = false}) +
@@ -409,9 +310,9 @@ TEST_F(WsSessionTest, PeerCloseIsEchoedWithCode) {
     auto c = open_ws();
     ASSERT_TRUE(c);
     ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1000, "bye"))));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->close_code(), 1000);
     EXPECT_TRUE(c->wait_closed(5s));
     EXPECT_TRUE(events.wait_for("close:1000:bye"));
@@ -420,9 +321,9 @@ TEST_F(WsSessionTest, PeerCloseIsEchoedWithCode) {
     auto d = open_ws();
     ASSERT_TRUE(d);
     ASSERT_TRUE(d->send_all(frame(opcode::close, "")));
-    f = read_frame(*d);
+    f = read_server_frame(*d);
     ASSERT_TRUE(f) << d->error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->payload, "");
     EXPECT_TRUE(d->wait_closed(5s));
     EXPECT_TRUE(events.wait_for("close:1005:"));
@@ -435,9 +336,9 @@ TEST_F(WsSessionTest, ServerInitiatedCloseIgnoresLaterData) {
     auto c = open_ws();
     ASSERT_TRUE(c);
     ASSERT_TRUE(c->send_all(frame(opcode::text, "close-me")));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->close_code(), 4000);
     EXPECT_EQ(f->close_reason(), "asked");
     ASSERT_TRUE(c->send_all(frame(opcode::text, "late") + frame(opcode::close, close_body(4000))));
@@ -467,9 +368,9 @@ TEST_F(WsSessionTest, IdleTimeoutClosesWith1001) {
     ASSERT_TRUE(start_ws(opt));
     auto c = open_ws();
     ASSERT_TRUE(c);
-    auto f = read_frame(*c, 5s);
+    auto f = read_server_frame(*c, 5s);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, opcode::close);
+    EXPECT_EQ(f->op, op_close);
     EXPECT_EQ(f->close_code(), 1001);
     EXPECT_EQ(f->close_reason(), "idle timeout");
     ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1001))));
@@ -485,10 +386,10 @@ TEST_F(WsSessionTest, ServerStopSendsClose1001) {
     ASSERT_TRUE(c);
     ASSERT_TRUE(events.wait_for("open:"));
     std::thread stopper([this] { stop_and_join(); });
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     bool const got = f.has_value();
     if (got) {
-        EXPECT_EQ(f->op, opcode::close);
+        EXPECT_EQ(f->op, op_close);
         EXPECT_EQ(f->close_code(), 1001);
         c->send_all(frame(opcode::close, close_body(1001)));
         EXPECT_TRUE(c->wait_closed(5s));
@@ -508,14 +409,14 @@ TEST_F(WsSessionTest, LargeMessagesWithBackpressure) {
     auto c = open_ws();
     ASSERT_TRUE(c);
     set_small_rcvbuf(*c);
-    std::string const big = pattern(4 << 20, 11);
+    std::string const big = payload_of(4 << 20, false, 11);
     std::string out;
     for (int i = 0; i < 3; ++i) out += frame(opcode::binary, big);
     ASSERT_TRUE(c->send_all(out, 30s));
     for (int i = 0; i < 3; ++i) {
-        auto f = read_frame(*c, 30s);
+        auto f = read_server_frame(*c, 30s);
         ASSERT_TRUE(f) << c->error();
-        EXPECT_EQ(f->op, opcode::binary);
+        EXPECT_EQ(f->op, op_binary);
         EXPECT_TRUE(f->payload == big) << "message " << i << " differs";
     }
     EXPECT_EQ(events.count("message:binary:" + std::to_string(big.size())), 3u);
@@ -527,7 +428,7 @@ TEST_F(WsSessionTest, SendHighWaterAndDrain) {
     ws::options opt;
     opt.send_high_water = 256 * 1024;
     ws::behaviour b;
-    std::string const chunk = pattern(64 * 1024, 5);
+    std::string const chunk = payload_of(64 * 1024, false, 5);
     b.on_message = [this, chunk](ws::session& s, std::string_view, ws::message_kind) {
         int sent = 0;
         while (s.send(chunk, ws::message_kind::binary)) ++sent;
@@ -546,17 +447,13 @@ TEST_F(WsSessionTest, SendHighWaterAndDrain) {
     ASSERT_TRUE(c->send_all(frame(opcode::text, "go")));
     ASSERT_TRUE(events.wait_for("at high water"));
     std::size_t data_frames = 0;
-    for (;;) {
-        auto f = read_frame(*c, 10s);
-        ASSERT_TRUE(f) << c->error();
-        if (f->op == opcode::close) {
-            EXPECT_EQ(f->close_code(), 1000);
-            break;
-        }
-        ASSERT_EQ(f->op, opcode::binary);
-        ASSERT_TRUE(f->payload == chunk);
+    auto close = read_until_close(*c, [&](server_frame const& f) {
+        ASSERT_EQ(f.op, op_binary);
+        ASSERT_TRUE(f.payload == chunk);
         ++data_frames;
-    }
+    });
+    ASSERT_TRUE(close);
+    EXPECT_EQ(close->close_code(), 1000);
     EXPECT_GE(data_frames, 4u);
     EXPECT_EQ(events.count("drain"), 1u);
     EXPECT_FALSE(events.contains("drain above half?"));
@@ -572,7 +469,7 @@ TEST_F(WsSessionTest, SlowReaderAboveMaxBufferedGets1008) {
     opt.send_high_water = 64 * 1024;
     opt.max_buffered = 512 * 1024;
     ws::behaviour b;
-    std::string const chunk = pattern(64 * 1024, 9);
+    std::string const chunk = payload_of(64 * 1024, false, 9);
     b.on_message = [this, chunk](ws::session& s, std::string_view, ws::message_kind) {
         for (int i = 0; i < 1000 && !s.closing(); ++i) s.send(chunk, ws::message_kind::binary);
         events.add(s.closing() ? "closing" : "still open?");
@@ -584,17 +481,13 @@ TEST_F(WsSessionTest, SlowReaderAboveMaxBufferedGets1008) {
     ASSERT_TRUE(c->send_all(frame(opcode::text, "flood")));
     ASSERT_TRUE(events.wait_for("closing"));
     std::size_t data_frames = 0;
-    for (;;) {
-        auto f = read_frame(*c, 10s);
-        ASSERT_TRUE(f) << c->error();
-        if (f->op == opcode::close) {
-            EXPECT_EQ(f->close_code(), 1008);
-            break;
-        }
-        ASSERT_EQ(f->op, opcode::binary);
-        ASSERT_TRUE(f->payload == chunk);
+    auto close = read_until_close(*c, [&](server_frame const& f) {
+        ASSERT_EQ(f.op, op_binary);
+        ASSERT_TRUE(f.payload == chunk);
         ++data_frames;
-    }
+    });
+    ASSERT_TRUE(close);
+    EXPECT_EQ(close->close_code(), 1008);
     EXPECT_LT(data_frames, 1000u);
     EXPECT_TRUE(c->wait_closed(5s));
     c->close();
@@ -603,45 +496,15 @@ TEST_F(WsSessionTest, SlowReaderAboveMaxBufferedGets1008) {
 
 // ---- permessage-deflate (RFC 7692) ----------------------------------------------------------
 
-/// The client's side with zlib itself: raw DEFLATE, Z_SYNC_FLUSH, 00 00 ff ff removed (§7.2.1).
-std::string client_deflate(std::string_view in) {
-    z_stream z{};
-    EXPECT_EQ(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    std::string out(deflateBound(&z, static_cast<uLong>(in.size())) + 64, '\0');
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-    z.avail_in = static_cast<uInt>(in.size());
-    z.next_out = reinterpret_cast<Bytef*>(out.data());
-    z.avail_out = static_cast<uInt>(out.size());
-    EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
-    out.resize(out.size() - z.avail_out);
-    deflateEnd(&z);
-    EXPECT_EQ(out.substr(out.size() - 4), std::string("\x00\x00\xff\xff", 4));
-    out.resize(out.size() - 4);
-    return out;
+/// The client's side with zlib itself, a fresh stream per message: raw DEFLATE, Z_SYNC_FLUSH,
+/// 00 00 ff ff removed (§7.2.1); inflating appends it (§7.2.2).
+std::string client_deflate(std::string_view in) { return pmd_deflater{}.compress(in); }
+std::string client_inflate(std::string_view in) {
+    pmd_inflater z;
+    auto out = z.inflate(in);
+    EXPECT_TRUE(out) << z.error();
+    return out.value_or(std::string{});
 }
-
-/// §7.2.2: append 00 00 ff ff and inflate.
-std::string client_inflate(std::string in) {
-    in.append("\x00\x00\xff\xff", 4);
-    z_stream z{};
-    EXPECT_EQ(inflateInit2(&z, -15), Z_OK);
-    std::string out;
-    char buf[16384];
-    z.next_in = reinterpret_cast<Bytef*>(in.data());
-    z.avail_in = static_cast<uInt>(in.size());
-    do {
-        z.next_out = reinterpret_cast<Bytef*>(buf);
-        z.avail_out = sizeof buf;
-        int const rc = inflate(&z, Z_SYNC_FLUSH);
-        EXPECT_TRUE(rc == Z_OK || rc == Z_BUF_ERROR) << rc;
-        out.append(buf, sizeof buf - z.avail_out);
-        if (rc == Z_BUF_ERROR) break;
-    } while (z.avail_in > 0 || z.avail_out == 0);
-    inflateEnd(&z);
-    return out;
-}
-
-constexpr std::uint8_t rsv1 = 0x40;
 
 class WsDeflateTest : public WsSessionTest {
 protected:
@@ -652,20 +515,11 @@ protected:
     }
     /// Handshake with `extensions` offered; returns the client and the 101's Sec-WebSocket-Extensions.
     std::optional<raw_client> open_with(std::string_view extensions, std::string* answered = nullptr) {
-        auto c = connect();
         std::string extra;
         if (!extensions.empty()) extra = "Sec-WebSocket-Extensions: " + std::string(extensions) + "\r\n";
-        if (!c.send_all(ws_request(extra))) return std::nullopt;
-        auto head = c.read_until("\r\n\r\n");
-        if (!head) return std::nullopt;
-        auto r = parse_head(*head);
-        if (!r || r->status != 101) {
-            ADD_FAILURE() << *head;
-            return std::nullopt;
-        }
-        if (answered) {
-            *answered = r->header("Sec-WebSocket-Extensions").value_or("(none)");
-        }
+        http_response r;
+        auto c = open_ws(extra, {}, &r);
+        if (c && answered) *answered = r.header("Sec-WebSocket-Extensions").value_or("(none)");
         return c;
     }
 };
@@ -683,12 +537,12 @@ TEST_F(WsDeflateTest, CompressedEcho) {
 
     auto const hello = std::string("\xf2\x48\xcd\xc9\xc9\x07\x00", 7);
     ASSERT_TRUE(c->send_all(frame(opcode::text, hello, frame_spec{.rsv = rsv1})));
-    auto f = read_frame(*c);
+    auto f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
     EXPECT_EQ(f->rsv, 0);  // below compress_threshold: sent as is
     EXPECT_EQ(f->payload, "Hello");
 
-    std::string const text = "h\xc3\xa9llo " + std::string(5000, 'x') + pattern(3000);
+    std::string const text = "h\xc3\xa9llo " + std::string(5000, 'x') + payload_of(3000, false, 3);
     std::string big;
     for (char ch : text) big += static_cast<char>((ch & 0x7f) | 0x20);  // printable ASCII
     auto const z = client_deflate(big);
@@ -696,18 +550,18 @@ TEST_F(WsDeflateTest, CompressedEcho) {
     ASSERT_TRUE(c->send_all(frame(opcode::text, z.substr(0, 10), frame_spec{.fin = false, .rsv = rsv1}) +
                             frame(opcode::continuation, z.substr(10, 20), frame_spec{.fin = false}) +
                             frame(opcode::continuation, z.substr(30))));
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
     EXPECT_EQ(f->rsv, 4);  // RSV1
     EXPECT_TRUE(f->fin);
-    EXPECT_EQ(f->op, opcode::text);
+    EXPECT_EQ(f->op, op_text);
     EXPECT_LT(f->payload.size(), big.size());
     EXPECT_TRUE(client_inflate(f->payload) == big);
     EXPECT_TRUE(events.wait_for("message:text:" + std::to_string(big.size())));
 
     // An uncompressed message is still fine (§6: RSV1 clear).
     ASSERT_TRUE(c->send_all(frame(opcode::binary, "plain")));
-    f = read_frame(*c);
+    f = read_server_frame(*c);
     ASSERT_TRUE(f) << c->error();
     EXPECT_EQ(f->rsv, 0);
     EXPECT_EQ(f->payload, "plain");

@@ -3,7 +3,7 @@
 // thread, and a listener on 127.0.0.1 whose connections the test places on a
 // chosen loop as ws::sessions (the handshake is skipped: the session starts on
 // the accepted socket, as it would after the 101). Clients are raw sockets that
-// send masked frames (client_frames.hpp) and read the server's frames.
+// send masked frames (client_frames.hpp) and read the server's frames (support/ws_test_client.hpp).
 //
 // Events recorded (event_log, thread-safe): "open:<name>", "message:<name>:<text>",
 // "close:<name>:<code>:<reason>", where <name> is the session's remote() ("c0", "c1", ...).
@@ -19,81 +19,25 @@
 
 #include "client_frames.hpp"
 #include "server_fixture.hpp"
+#include "support/ws_test_client.hpp"
 #include "upshift/net/socket.hpp"
 #include "upshift/net/stream.hpp"
 #include "upshift/ws/server.hpp"
 
 namespace upshift::test {
 
-/// One frame as the server sent it (unmasked, RFC 6455 §5.1).
-struct ws_frame {
-    ws::opcode op = ws::opcode::continuation;
-    bool fin = false;
-    bool masked = false;
-    std::string payload;
-
-    int close_code() const {
-        if (payload.size() < 2) return 0;
-        return (static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]);
-    }
-};
-
-/// Length of the complete frame at the front of `b`, or 0 (§5.2).
-inline std::size_t ws_frame_length(std::string_view b) {
-    if (b.size() < 2) return 0;
-    auto const b1 = static_cast<unsigned char>(b[1]);
-    std::size_t header = 2;
-    std::uint64_t len = b1 & 0x7F;
-    if (len == 126 || len == 127) {
-        std::size_t const ext = len == 126 ? 2 : 8;
-        if (b.size() < 2 + ext) return 0;
-        len = 0;
-        for (std::size_t i = 0; i < ext; ++i) len = (len << 8) | static_cast<unsigned char>(b[2 + i]);
-        header += ext;
-    }
-    if (b1 & 0x80) header += 4;
-    if (b.size() < header + len) return 0;
-    return header + static_cast<std::size_t>(len);
-}
-
-inline std::optional<ws_frame> read_ws_frame(raw_client& c, std::chrono::milliseconds timeout = 5s) {
-    auto bytes = c.read_until([](std::string_view b) { return ws_frame_length(b); }, timeout);
-    if (!bytes) return std::nullopt;
-    std::string_view const b = *bytes;
-    ws_frame f;
-    auto const b0 = static_cast<unsigned char>(b[0]);
-    auto const b1 = static_cast<unsigned char>(b[1]);
-    f.fin = (b0 & 0x80) != 0;
-    f.op = static_cast<ws::opcode>(b0 & 0x0F);
-    f.masked = (b1 & 0x80) != 0;
-    std::size_t header = 2;
-    if ((b1 & 0x7F) == 126) header += 2;
-    if ((b1 & 0x7F) == 127) header += 8;
-    if (f.masked) header += 4;
-    f.payload = std::string(b.substr(header));
-    return f;
-}
-
 /// The payload of the next frame if it is a text frame; "" with a gtest failure otherwise.
 inline std::string read_text(raw_client& c, std::chrono::milliseconds timeout = 5s) {
-    auto f = read_ws_frame(c, timeout);
+    auto f = read_server_frame(c, timeout);
     if (!f) {
         ADD_FAILURE() << "no frame: " << c.error() << " (" << c.received().size() << " bytes pending)";
         return {};
     }
-    if (f->op != ws::opcode::text) {
-        ADD_FAILURE() << "expected a text frame, got opcode " << static_cast<int>(f->op);
+    if (f->op != op_text) {
+        ADD_FAILURE() << "expected a text frame, got " << *f;
         return {};
     }
     return f->payload;
-}
-
-inline std::string ws_close_body(int code, std::string_view reason = {}) {
-    std::string s;
-    s += static_cast<char>((code >> 8) & 0xFF);
-    s += static_cast<char>(code & 0xFF);
-    s.append(reason);
-    return s;
 }
 
 class ws_loops_fixture : public ::testing::Test {
@@ -186,7 +130,7 @@ protected:
 
     /// Sends a masked Close with `code` and waits until the server closed the session.
     void close_client(raw_client& c, std::string const& name, int code = 1000) {
-        ASSERT_TRUE(c.send_all(ws::test::frame(ws::opcode::close, ws_close_body(code))));
+        ASSERT_TRUE(c.send_all(ws::test::frame(ws::opcode::close, close_body(code))));
         EXPECT_TRUE(events.wait_for("close:" + name + ":" + std::to_string(code) + ":")) << name;
     }
 
