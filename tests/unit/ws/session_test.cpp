@@ -378,6 +378,63 @@ TEST_F(WsSessionTest, IdleTimeoutClosesWith1001) {
     EXPECT_TRUE(events.wait_for("close:1001:"));
 }
 
+// options::ping_interval: a peer that stays silent gets keep-alive Pings (§5.5.2), and since our
+// Pings are not an answer, it is still closed with 1001 once idle_timeout passes without a byte
+// from it (a dead peer whose socket buffer still takes our writes is found this way).
+TEST_F(WsSessionTest, KeepAlivePingsDoNotKeepASilentPeerOpen) {
+    ws::options opt;
+    opt.ping_interval = 50ms;
+    opt.idle_timeout = 400ms;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    int pings = 0;
+    std::optional<server_frame> f;
+    for (;;) {
+        f = read_server_frame(*c, 5s);
+        ASSERT_TRUE(f) << c->error();
+        if (f->op != op_ping) break;
+        ASSERT_LT(++pings, 100) << "still pinging long after idle_timeout: our own Pings kept it open";
+    }
+    EXPECT_GE(pings, 2) << "expected Pings every 50 ms during 400 ms of silence";
+    EXPECT_EQ(f->op, op_close);
+    EXPECT_EQ(f->close_code(), 1001);
+    EXPECT_EQ(f->close_reason(), "idle timeout");
+    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1001))));
+    EXPECT_TRUE(c->wait_closed(5s));
+    EXPECT_TRUE(events.wait_for("close:1001:"));
+}
+
+// §5.5.3: a Pong answers a Ping. With keep-alive Pings on, a peer that only answers them stays
+// open well past idle_timeout, and the connection still carries messages afterwards.
+TEST_F(WsSessionTest, AnsweredKeepAlivePingsKeepThePeerOpen) {
+    ws::options opt;
+    opt.ping_interval = 50ms;
+    opt.idle_timeout = 300ms;
+    ASSERT_TRUE(start_ws(opt));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    int pongs = 0;
+    auto const until = std::chrono::steady_clock::now() + 1200ms;  // four idle timeouts
+    while (std::chrono::steady_clock::now() < until) {
+        auto f = read_server_frame(*c, 5s);
+        ASSERT_TRUE(f) << c->error();
+        ASSERT_EQ(f->op, op_ping) << *f;
+        ASSERT_TRUE(c->send_all(frame(opcode::pong, f->payload)));
+        ++pongs;
+    }
+    EXPECT_GE(pongs, 4);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "still here")));
+    std::optional<server_frame> echo;
+    do {
+        echo = read_server_frame(*c, 5s);
+        ASSERT_TRUE(echo) << c->error();
+    } while (echo->op == op_ping);
+    EXPECT_EQ(echo->op, op_text);
+    EXPECT_EQ(echo->payload, "still here");
+    EXPECT_FALSE(events.contains("close:"));
+}
+
 // §7.4.1 1001 "going away, such as a server going down": server::stop() closes open sessions
 // with a Close 1001; the peer answers and the server closes TCP and returns from run().
 TEST_F(WsSessionTest, ServerStopSendsClose1001) {
