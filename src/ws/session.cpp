@@ -177,7 +177,9 @@ bool session::reading_wanted() const noexcept {
 }
 
 void session::update_interest() {
-    if (closed_) return;
+    // While corked, uncork() settles the interest once the read is handled: a Close answered
+    // in the same read then needs no epoll change before the connection is closed.
+    if (closed_ || corked_) return;
     std::uint32_t wanted = 0;
     if (out_ && !out_->empty()) wanted |= net::loop::writable;
     if (reading_wanted()) wanted |= net::loop::readable;

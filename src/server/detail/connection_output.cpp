@@ -341,6 +341,9 @@ void connection::flush() {
         return;
     }
     if (blocked) {
+        // A 101 that did not leave at once: stop reading until it has (the bytes after the
+        // request stay in read_buf_ and the kernel for the protocol).
+        if (state_ == state::switching) update_read_interest();
         set_write_interest(true);
         if (!write_timer_.active()) write_timer_.start(opts().write_timeout, [this] { close_now(); });
         return;

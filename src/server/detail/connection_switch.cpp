@@ -63,8 +63,9 @@ void connection::write_switch() {
     out_.append(b.data());
     b.clear();
     switch_extra_.clear();
-    // Bytes after the request stay in read_buf_ and the kernel: stop reading.
-    update_read_interest();
+    // Bytes after the request stay in read_buf_ and the kernel. Reading stops only if the 101
+    // cannot be written at once (flush()); usually it leaves now and the hand-off follows,
+    // with no epoll change in between. In process() no read happens before the flush.
     if (in_process_) flush_pending_ = true;
     else flush();  // hand_off() runs from flush() once the 101 is written
 }
