@@ -14,6 +14,8 @@ constexpr int accepts_per_wakeup = 256;
 
 acceptor::acceptor(loop& l, fd listener, on_accept_fn fn)
     : loop_(l), listener_(std::move(listener)), fn_(std::move(fn)), retry_(l) {
+    // Accepted sockets inherit TCP_NODELAY from the listener (also one made elsewhere).
+    set_nodelay(listener_.get(), true);
     resume();
 }
 

@@ -43,9 +43,11 @@ struct listen_options {
     bool reuse_port = false;  ///< SO_REUSEPORT: one listener per loop thread
 };
 
-/// Creates a non-blocking listening socket. On success `bound` holds the actual port.
+/// Creates a non-blocking listening socket with TCP_NODELAY, which Linux copies to every
+/// accepted socket. On success `bound` holds the actual port.
 fd listen_tcp(endpoint const& ep, listen_options const& opt, std::error_code& ec, endpoint* bound = nullptr);
-/// Accepts one connection (non-blocking, close-on-exec, TCP_NODELAY); empty fd
+/// Accepts one connection (non-blocking, close-on-exec; TCP_NODELAY when the listener has it,
+/// as listen_tcp's and net::acceptor's do: no setsockopt per connection); empty fd
 /// and errc::operation_would_block when none is pending. `peer` gets the address.
 fd accept_tcp(int listener, std::error_code& ec, endpoint* peer = nullptr);
 /// Starts a non-blocking connect; completion shows as writability (check so_error).

@@ -1,7 +1,10 @@
 // Real sockets on 127.0.0.1: listen, connect, accept, read and write without blocking.
 #include <gtest/gtest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <string>
 
 #include "upshift/net/socket.hpp"
@@ -66,6 +69,17 @@ TEST(Socket, ReusePortAllowsOneListenerPerLoop) {
     ASSERT_FALSE(ec);
     auto b = net::listen_tcp(bound, opt, ec);
     EXPECT_FALSE(ec) << ec.message();
+}
+
+// Replies leave whole (writev) and must not wait for Nagle: accepted sockets have TCP_NODELAY,
+// inherited from listen_tcp's listener rather than set per connection.
+TEST(Socket, AcceptedSocketsHaveNoDelay) {
+    auto p = make_pair();
+    ASSERT_TRUE(p.server);
+    int on = 0;
+    socklen_t len = sizeof on;
+    ASSERT_EQ(::getsockopt(p.server.get(), IPPROTO_TCP, TCP_NODELAY, &on, &len), 0);
+    EXPECT_EQ(on, 1);
 }
 
 TEST(Socket, AcceptWithNothingPendingWouldBlock) {
