@@ -91,7 +91,14 @@ void loop::add(int fd, io_handler* h, std::uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.ptr = h;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (auto d = std::find(detached_.begin(), detached_.end(), fd); d != detached_.end()) {
+        detached_.erase(d);
+        // Still in the set from before the hand-off; ENOENT: that file was closed meanwhile and
+        // this is a new one with the same number.
+        if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
+            if (errno != ENOENT || ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) fatal("epoll_ctl(MOD/ADD)");
+        }
+    } else if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
         // Only programming errors (EEXIST, EBADF) or ENOMEM get here.
         fatal("epoll_ctl(ADD)");
     }
@@ -114,6 +121,11 @@ void loop::remove(int fd) {
     // The fd may already be closed (the kernel dropped it from the set); ignore.
     ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     forget_before_close(fd);
+}
+
+void loop::detach(int fd) {
+    forget_before_close(fd);
+    detached_.push_back(fd);
 }
 
 void loop::forget_before_close(int fd) noexcept {
@@ -141,6 +153,9 @@ int loop::next_timeout_ms(std::chrono::milliseconds cap) const {
 void loop::run_once(std::chrono::milliseconds max_wait) {
     constexpr int max_events = 256;
     epoll_event events[max_events];
+    // A detached fd nobody took over must not report to its old (freed) handler.
+    for (int fd : detached_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    detached_.clear();
     int n = ::epoll_wait(epfd_, events, max_events, next_timeout_ms(max_wait));
     if (n < 0) {
         if (errno != EINTR) fatal("epoll_wait");

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <csignal>
 #include <thread>
 #include <unistd.h>
@@ -211,4 +212,64 @@ TEST(Loop, ShutdownListenersHearGracefulThenForcedAndMayUnwatch) {
     EXPECT_EQ(l.shutdown_listeners(), 0u);
     EXPECT_EQ(stubborn.calls, (std::vector<bool>{false, true}));
     EXPECT_EQ(polite.calls, (std::vector<bool>{false}));
+}
+
+// A protocol hand-off: the old owner detaches the fd during dispatch, the new one adds it in the
+// deferred phase (one EPOLL_CTL_MOD). Only the new owner hears of the pending data.
+TEST(Loop, DetachThenAddHandsTheFdToTheNewHandler) {
+    net::loop l;
+    pipe_pair p;
+    counting_handler before, after;
+    l.add(p.r.get(), &before, net::loop::readable);
+    before.also = [&] {
+        l.detach(p.r.get());
+        l.defer([&] { l.add(p.r.get(), &after, net::loop::readable); });
+    };
+    ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(before.calls, 1);
+    l.run_once(1000ms);  // still unread: reported to the new owner only
+    EXPECT_EQ(before.calls, 1);
+    EXPECT_EQ(after.calls, 1);
+    l.remove(p.r.get());
+}
+
+// Nobody takes a detached fd over: it leaves the epoll set before the next wait, so its old
+// (possibly freed) handler is never called again, and the fd can be added anew later.
+TEST(Loop, ADetachedFdNobodyAddsIsDroppedBeforeTheNextWait) {
+    net::loop l;
+    pipe_pair p;
+    counting_handler h, later;
+    l.add(p.r.get(), &h, net::loop::readable);
+    h.also = [&] { l.detach(p.r.get()); };
+    ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(h.calls, 1);
+    l.run_once(0ms);
+    l.run_once(0ms);
+    EXPECT_EQ(h.calls, 1);
+    l.add(p.r.get(), &later, net::loop::readable);  // a plain ADD again
+    l.run_once(1000ms);
+    EXPECT_EQ(later.calls, 1);
+    l.remove(p.r.get());
+}
+
+// The detached fd is closed and its number reused by a new file before the add(): the MOD finds
+// nothing (ENOENT) and the loop adds the new file instead.
+TEST(Loop, DetachedNumberReusedByANewFileIsAdded) {
+    net::loop l;
+    auto p = std::make_unique<pipe_pair>();
+    int const number = p->r.get();
+    counting_handler h, fresh;
+    l.add(number, &h, net::loop::readable);
+    l.detach(number);
+    p.reset();  // closes both ends: `number` is free again
+    pipe_pair q;
+    ASSERT_EQ(q.r.get(), number) << "the kernel hands out the lowest free number";
+    l.add(q.r.get(), &fresh, net::loop::readable);
+    ASSERT_EQ(::write(q.w.get(), "y", 1), 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(fresh.calls, 1);
+    EXPECT_EQ(h.calls, 0);
+    l.remove(q.r.get());
 }

@@ -84,6 +84,11 @@ public:
     /// remove() for an fd the caller closes right away (and owns alone): closing it takes it
     /// out of the epoll set, so this skips the epoll_ctl system call.
     void forget_before_close(int fd) noexcept;
+    /// remove() for an fd changing owners on this loop (a protocol hand-off): no handler gets its
+    /// events from now on, but it stays in the epoll set, so the next owner's add() in this
+    /// iteration is one EPOLL_CTL_MOD instead of a DEL and an ADD. If no add() comes before the
+    /// next poll, it is removed then.
+    void detach(int fd);
 
     /// Time of the current iteration (cheap; refreshed once per wake-up).
     clock::time_point now() const noexcept { return now_; }
@@ -123,6 +128,7 @@ private:
     std::size_t shutdown_listener_count_ = 0;
     std::vector<io_handler*> handler_by_fd_;     // registration per fd
     std::vector<io_handler*> removed_handlers_;  // removed during this dispatch: skip their events
+    std::vector<int> detached_;                  // detach()ed, still in the epoll set
     bool dispatching_ = false;
     struct stop_flag;
     std::unique_ptr<stop_flag> stop_;

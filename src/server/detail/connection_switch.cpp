@@ -90,7 +90,9 @@ void connection::give_away(upgrade::upgraded u, unique_function<void(upgrade::up
     read_timer_.cancel();
     write_timer_.cancel();
     processing_timer_.cancel();
-    loop().remove(stream_->native_handle());
+    // The protocol's add() on this loop becomes one EPOLL_CTL_MOD (upgrade contract: it
+    // registers the stream with u.loop in `then`, which runs in this iteration).
+    loop().detach(stream_->native_handle());
     u.stream = std::move(stream_);
     state_ = state::closed;
     on_abort_ = nullptr;
