@@ -375,7 +375,8 @@ void session::on_control(opcode op, std::string_view payload) {
         auto const info = parse_close_payload(payload);
         close_received_ = true;
         received_code_ = static_cast<std::uint16_t>(info.code);
-        cold().received_reason.assign(info.reason);
+        // Most Close frames carry no reason: no cold state just to store an empty one.
+        if (!info.reason.empty() || cold_) cold().received_reason.assign(info.reason);
         if (!close_sent_) {
             // §5.5.1: echo the status code; a Close without a code is answered with an empty one.
             send_close(received_code_, {});
@@ -561,7 +562,8 @@ void session::send_close(std::uint16_t code, std::string_view reason) {
     auto const body = make_close_payload(static_cast<close_code>(code), reason);
     close_sent_ = true;
     sent_code_ = body.size >= 2 ? code : no_status;
-    cold().sent_reason.assign(body.size > 2 ? body.view().substr(2) : std::string_view{});
+    auto const reason_sent = body.size > 2 ? body.view().substr(2) : std::string_view{};
+    if (!reason_sent.empty() || cold_) cold().sent_reason.assign(reason_sent);
     queue_frame(opcode::close, body.view());
     // The peer has close_timeout to answer and to take what is queued.
     timer_.start(opt().close_timeout, [this] {
