@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 17> serve_options{{
+constexpr std::array<option_spec, 20> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -147,6 +147,25 @@ constexpr std::array<option_spec, 17> serve_options{{
          c.h2c_advertise = true;
          return {};
      }},
+    {"tls-cert", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (v.empty()) return "expected a PEM certificate file";
+         c.tls_cert = v;
+         return {};
+     }},
+    {"tls-key", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (v.empty()) return "expected a PEM private key file";
+         c.tls_key = v;
+         return {};
+     }},
+    {"tls-listen", true,
+     [](serve_config& c, std::string_view v) -> std::string {
+         if (!net::endpoint::parse(v, c.server.tls_listen))
+             return "expected ADDR:PORT with a numeric address (127.0.0.1:8443, [::1]:0, :8443), got " + quoted(v);
+         c.tls_listen_given = true;
+         return {};
+     }},
     {"file-cache-valid", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (v == "0") {  // revalidate on every request
@@ -204,6 +223,11 @@ cli_result parse_serve(std::span<char const* const> args) {
     // Advertising a protocol the server then refuses would send clients into a failed switch.
     if (r.config.h2c_advertise && !r.config.h2c)
         return usage_error("--h2c-advertise and --no-h2c contradict each other");
+    // A certificate without its key (or the reverse) cannot serve anything.
+    if (r.config.tls_cert.empty() != r.config.tls_key.empty())
+        return usage_error("--tls-cert and --tls-key go together");
+    if (r.config.tls_listen_given && r.config.tls_cert.empty())
+        return usage_error("--tls-listen needs --tls-cert and --tls-key");
     return r;
 }
 
@@ -295,6 +319,10 @@ std::string serve_usage_text() {
          "                          (default: both on)\n";
     s += "  --h2c-advertise         add \"Upgrade: h2c\" to HTTP/1.1 responses, so clients learn they\n"
          "                          may switch (default off)\n";
+    s += "  --tls-cert FILE         PEM certificate (chain) for HTTPS; needs --tls-key\n";
+    s += "  --tls-key FILE          PEM private key of --tls-cert\n";
+    s += "  --tls-listen ADDR:PORT  where HTTPS (TLS 1.2 and 1.3) is served with the same handler\n"
+         "                          (default " + d.tls_listen.to_string() + ")\n";
     s += "  -h, --help              show this help\n"
          "\n"
          "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"

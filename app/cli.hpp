@@ -7,7 +7,7 @@
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
 //                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
 //                 [--processing-interval SEC] [--early-hints PATH=LINK]... [--no-h2c]
-//                 [--h2c-advertise]
+//                 [--h2c-advertise] [--tls-cert FILE --tls-key FILE [--tls-listen ADDR:PORT]]
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -39,6 +39,11 @@ struct serve_config {
     bool h2c = true;
     /// --h2c-advertise: `Upgrade: h2c` on HTTP/1.1 responses (RFC 9110 §7.8); needs h2c.
     bool h2c_advertise = false;
+    /// HTTPS: --tls-cert and --tls-key (PEM files) together serve the same handler over TLS on
+    /// server.tls_listen (--tls-listen); main() loads them into server.tls.
+    std::string tls_cert;
+    std::string tls_key;
+    bool tls_listen_given = false;
 };
 
 enum class command {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -13,6 +14,7 @@
 #include "static_files.hpp"
 #include "upshift/h2c/service.hpp"
 #include "upshift/server/server.hpp"
+#include "upshift/tls/context.hpp"
 
 namespace {
 
@@ -81,10 +83,20 @@ int serve(upshift::app::serve_config config) {
         config.server.advertise_upgrade = h2.advertisement();
         handler = h2.http1_handler();
     }
+    if (!config.tls_cert.empty()) {
+        std::string error;
+        config.server.tls = tls::server_context::load(config.tls_cert, config.tls_key, error);
+        if (!config.server.tls) {
+            app::log(app::log_level::error, "cannot load the TLS certificate: " + error);
+            return exit_failure;
+        }
+    }
+    auto const tls_listen = config.server.tls ? std::optional{config.server.tls_listen} : std::nullopt;
     server::server srv{std::move(config.server), std::move(handler)};
     if (auto err = srv.listen()) {
         app::log(app::log_level::error,
-                 "cannot listen on " + listen.to_string() + ": " + err.message());
+                 "cannot listen on " + listen.to_string() + (tls_listen ? " or " + tls_listen->to_string() : "") +
+                     ": " + err.message());
         return exit_failure;
     }
     running_server.store(&srv);
@@ -94,6 +106,10 @@ int serve(upshift::app::serve_config config) {
     // to learn the port, so it names the bound one, and is flushed at once (stdout is a pipe).
     std::string const url = "http://" + net::endpoint{listen.host, srv.port()}.to_string();
     std::printf("upshift listening on %s\n", url.c_str());
+    if (tls_listen) {  // after the http line, which existing scripts take as "ready"
+        std::string const tls_url = "https://" + net::endpoint{tls_listen->host, srv.tls_port()}.to_string();
+        std::printf("upshift listening on %s\n", tls_url.c_str());
+    }
     std::fflush(stdout);
     app::log(app::log_level::info, "serving " + files->root() + " with " + std::to_string(threads) +
                                        (threads == 1 ? " thread" : " threads"));

@@ -13,12 +13,17 @@ struct server::impl {
     std::atomic<std::size_t> connections{0};
     std::vector<std::unique_ptr<detail::worker>> workers;
     std::uint16_t port = 0;
+    std::uint16_t tls_port = 0;
 };
 
 server::server(options opts, handler h) : impl_(std::make_unique<impl>()) {
     impl_->opts = std::move(opts);
     if (impl_->opts.threads == 0) impl_->opts.threads = 1;
     impl_->app = std::move(h);
+    // A decrypted TLS record (up to 16 KiB) that does not fit the read buffer stays inside
+    // OpenSSL, where readiness on the socket cannot announce it; a full-record buffer never
+    // leaves such a remainder behind (see docs/decisions/0009-tls-stream.md).
+    if (impl_->opts.tls && impl_->opts.read_buffer_size < 16 * 1024) impl_->opts.read_buffer_size = 16 * 1024;
 }
 
 server::~server() = default;
@@ -26,6 +31,7 @@ server::~server() = default;
 std::error_code server::listen() {
     if (!impl_->workers.empty()) return {};
     auto ep = impl_->opts.listen;
+    auto tls_ep = impl_->opts.tls_listen;
     net::listen_options lo;
     // One listener per loop on the same port; the kernel spreads connections.
     lo.reuse_port = impl_->opts.threads > 1;
@@ -38,14 +44,22 @@ std::error_code server::listen() {
         ep.port = bound.port;  // port 0: the others join the port the first one got
         auto w = std::make_unique<detail::worker>(impl_->opts, impl_->app, impl_->connections);
         w->attach_listener(std::move(l));
+        if (impl_->opts.tls) {
+            auto tl = net::listen_tcp(tls_ep, lo, ec, &bound);
+            if (ec) return ec;
+            tls_ep.port = bound.port;
+            w->attach_tls_listener(std::move(tl), impl_->opts.tls);
+        }
         workers.push_back(std::move(w));
     }
     impl_->port = ep.port;
+    impl_->tls_port = impl_->opts.tls ? tls_ep.port : 0;
     impl_->workers = std::move(workers);
     return {};
 }
 
 std::uint16_t server::port() const noexcept { return impl_->port; }
+std::uint16_t server::tls_port() const noexcept { return impl_->tls_port; }
 
 void server::run() {
     if (impl_->workers.empty()) {

@@ -7,6 +7,7 @@
 
 #include "upshift/http1/limits.hpp"
 #include "upshift/net/socket.hpp"
+#include "upshift/tls/context.hpp"
 #include "upshift/upgrade/protocol.hpp"
 
 namespace upshift::server {
@@ -63,6 +64,12 @@ struct options {
     /// "upgrade" connection option, unless the handler set an Upgrade field itself
     /// (a 426). Empty: nothing is advertised.
     std::string advertise_upgrade;
+
+    /// HTTPS: when set, the server also listens on tls_listen and serves the same
+    /// handler over TLS there (tls::server_context::load reads the certificate and
+    /// key, so the caller can report OpenSSL's reason when they do not load).
+    std::shared_ptr<tls::server_context> tls;
+    net::endpoint tls_listen{"127.0.0.1", 8443};
 
     /// Called on the loop thread after each response; empty = no access log.
     std::function<void(access_entry const&)> access_log;

@@ -30,6 +30,8 @@ public:
     /// Binds the listeners. After success, port() is the bound port (useful with port 0).
     std::error_code listen();
     std::uint16_t port() const noexcept;
+    /// The bound HTTPS port (options::tls set), else 0.
+    std::uint16_t tls_port() const noexcept;
 
     /// Runs the loops (the calling thread runs the first one) until stop() and the
     /// graceful drain completes.

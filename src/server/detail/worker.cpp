@@ -3,6 +3,7 @@
 #include "server/detail/connection.hpp"
 #include "upshift/net/listener.hpp"
 #include "upshift/net/stream.hpp"
+#include "upshift/tls/stream.hpp"
 
 namespace upshift::server::detail {
 
@@ -14,18 +15,31 @@ worker::~worker() {
     while (head_) head_->close_now();
     loop_.notify_shutdown(true);
     acceptor_.reset();
+    tls_acceptor_.reset();
     loop_.run_once(std::chrono::milliseconds(0));
 }
 
 void worker::attach_listener(net::fd listener) {
     acceptor_ = std::make_unique<net::acceptor>(
         loop_, std::move(listener),
-        [this](net::fd s, net::endpoint const& peer) { on_accept(std::move(s), peer.to_string()); });
+        [this](net::fd s, net::endpoint const& peer) {
+            on_accept(std::make_unique<net::tcp_stream>(std::move(s)), peer.to_string());
+        });
 }
 
-void worker::on_accept(net::fd s, std::string remote) {
-    if (count_ >= opts_.max_connections || shutting_down_) return;  // fd closes here
-    auto* c = new connection(*this, std::make_unique<net::tcp_stream>(std::move(s)), std::move(remote));
+void worker::attach_tls_listener(net::fd listener, std::shared_ptr<tls::server_context> ctx) {
+    tls_ = std::move(ctx);
+    tls_acceptor_ = std::make_unique<net::acceptor>(
+        loop_, std::move(listener), [this](net::fd s, net::endpoint const& peer) {
+            // The handshake runs inside the connection's first reads (tls::stream).
+            on_accept(std::make_unique<tls::stream>(tls_, std::make_unique<net::tcp_stream>(std::move(s))),
+                      peer.to_string());
+        });
+}
+
+void worker::on_accept(std::unique_ptr<net::stream> s, std::string remote) {
+    if (count_ >= opts_.max_connections || shutting_down_) return;  // the socket closes here
+    auto* c = new connection(*this, std::move(s), std::move(remote));
     c->next = head_;
     if (head_) head_->prev = c;
     head_ = c;
@@ -55,6 +69,7 @@ void worker::drain() {
     // their current response, all within shutdown_grace.
     shutting_down_ = true;
     if (acceptor_) acceptor_->close();
+    if (tls_acceptor_) tls_acceptor_->close();
     for (auto* c = head_; c;) {
         auto* next = c->next;
         c->shutdown_gracefully();

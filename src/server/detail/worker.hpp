@@ -9,6 +9,7 @@
 #include "upshift/base/byte_buffer.hpp"
 #include "upshift/net/loop.hpp"
 #include "upshift/net/socket.hpp"
+#include "upshift/net/stream.hpp"
 #include "upshift/server/exchange.hpp"
 #include "upshift/server/options.hpp"
 
@@ -25,6 +26,8 @@ public:
 
     /// Takes ownership of a bound listening socket.
     void attach_listener(net::fd listener);
+    /// Takes ownership of a bound listening socket whose connections speak TLS.
+    void attach_tls_listener(net::fd listener, std::shared_ptr<tls::server_context> ctx);
     /// Runs until a stop is requested and the graceful drain is over.
     void run();
     /// Async-signal-safe.
@@ -42,7 +45,7 @@ public:
     void release(connection* c) noexcept;
 
 private:
-    void on_accept(net::fd s, std::string remote);
+    void on_accept(std::unique_ptr<net::stream> s, std::string remote);
     void drain();
 
     options const& opts_;
@@ -50,6 +53,8 @@ private:
     std::atomic<std::size_t>& total_;
     net::loop loop_;
     std::unique_ptr<net::acceptor> acceptor_;
+    std::unique_ptr<net::acceptor> tls_acceptor_;
+    std::shared_ptr<tls::server_context> tls_;
     date_cache dates_;
     byte_buffer scratch_{4096};
     connection* head_ = nullptr;  // intrusive list of open connections

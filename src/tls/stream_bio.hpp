@@ -1,0 +1,15 @@
+#pragma once
+// A custom OpenSSL BIO over tls::stream::transport: serves the seed bytes
+// first, then reads from the inner net::stream; writes go to the inner stream.
+// operation_would_block becomes BIO's "retry" so OpenSSL reports WANT_READ /
+// WANT_WRITE instead of failing.
+#include <openssl/bio.h>
+
+#include "upshift/tls/stream.hpp"
+
+namespace upshift::tls::detail {
+
+/// A new BIO reading and writing through `t` (not owned; must outlive the BIO).
+BIO* make_stream_bio(stream::transport& t);
+
+} // namespace upshift::tls::detail
