@@ -225,29 +225,8 @@ void stream_exchange::read_body(server::body_reader reader) {
 
 void stream_exchange::read_body_all(std::size_t max,
                                     unique_function<void(std::error_code, std::string)> done) {
-    struct collector {
-        std::string body;
-        std::size_t max;
-        unique_function<void(std::error_code, std::string)> done;
-        bool failed = false;
-    };
-    auto st = std::make_shared<collector>(collector{{}, max, std::move(done)});
-    server::body_reader r;
-    r.on_data = [this, st](std::string_view piece) {
-        if (st->failed) return;
-        if (st->body.size() + piece.size() > st->max) {
-            st->failed = true;
-            discard_body_ = true; // the rest is dropped as it arrives
-            st->done(make_error_code(server::error::body_too_large), {});
-            return;
-        }
-        st->body.append(piece);
-    };
-    r.on_end = [st](std::error_code ec) {
-        if (st->failed) return;
-        st->done(ec, ec ? std::string{} : std::move(st->body));
-    };
-    read_body(std::move(r));
+    // Above max the rest of the stream's DATA is dropped as it arrives.
+    read_body(server::collect_body(max, 0, [this] { discard_body_ = true; }, std::move(done)));
 }
 
 void stream_exchange::resume_body() {

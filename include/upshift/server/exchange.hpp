@@ -119,4 +119,11 @@ using handler = std::function<void(exchange&)>;
 /// normally (perhaps 426 with `Upgrade: r.advertise()`).
 bool accept_upgrade(exchange& ex, upgrade::registry const& r);
 
+/// read_body_all()'s mechanism for every transport: a body_reader that collects the body up to
+/// `max` bytes (`reserve` ahead when the length is known) and calls `done` once. Above `max`,
+/// `on_too_large` runs (the transport decides what happens to the rest of the body), then
+/// `done` with error::body_too_large.
+body_reader collect_body(std::size_t max, std::size_t reserve, unique_function<void()> on_too_large,
+                         unique_function<void(std::error_code, std::string)> done);
+
 } // namespace upshift::server

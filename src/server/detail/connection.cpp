@@ -280,31 +280,10 @@ void connection::read_body(body_reader reader) {
 }
 
 void connection::read_body_all(std::size_t max, unique_function<void(std::error_code, std::string)> done) {
-    struct collector {
-        std::string body;
-        std::size_t max;
-        unique_function<void(std::error_code, std::string)> done;
-        bool failed = false;
-    };
-    auto st = std::make_shared<collector>(collector{{}, max, std::move(done)});
-    if (request_.body == http1::body_kind::length && request_.content_length <= max)
-        st->body.reserve(static_cast<std::size_t>(request_.content_length));
-    body_reader r;
-    r.on_data = [this, st](std::string_view piece) {
-        if (st->failed) return;
-        if (st->body.size() + piece.size() > st->max) {
-            st->failed = true;
-            keep_alive_ = false;  // the rest of the body is never parsed as HTTP
-            st->done(make_error_code(error::body_too_large), {});
-            return;
-        }
-        st->body.append(piece);
-    };
-    r.on_end = [st](std::error_code ec) {
-        if (st->failed) return;
-        st->done(ec, ec ? std::string{} : std::move(st->body));
-    };
-    read_body(std::move(r));
+    std::size_t const reserve =
+        request_.body == http1::body_kind::length ? static_cast<std::size_t>(request_.content_length) : 0;
+    // Above max the rest of the body is never parsed as HTTP: the connection closes after the 413.
+    read_body(collect_body(max, reserve, [this] { keep_alive_ = false; }, std::move(done)));
 }
 
 void connection::pause_body() noexcept {
