@@ -50,52 +50,18 @@ else
 fi
 FILE=/index.html
 
-die() {
-    printf 'http_vs_nginx: %s\n' "$*" >&2
-    exit 1
-}
+BENCH_NAME=http_vs_nginx
+# shellcheck source=bench/lib/common.sh
+source "$repo/bench/lib/common.sh"
 
 for tool in wrk curl timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/install-deps)"
 done
 [[ -n $SERVER_CPU || -n $WRK_CPU ]] && { command -v taskset >/dev/null || die "taskset not found"; }
 
-# pinned CPU CMD...: run CMD on CPU (or unpinned when CPU is empty).
-pinned() {
-    local cpu=$1
-    shift
-    if [[ -n $cpu ]]; then
-        exec taskset -c "$cpu" "$@"
-    else
-        exec "$@"
-    fi
-}
-
-tmp=$(mktemp -d /tmp/upshift-bench.XXXXXX)
+bench_tmp upshift-bench
 # nginx workers drop to an unprivileged user when started as root; they must be able to read the site.
 chmod 755 "$tmp"
-declare -A pids=()
-
-cleanup() {
-    local name pid i
-    for name in "${!pids[@]}"; do
-        pid=${pids[$name]}
-        kill -TERM "$pid" 2>/dev/null || continue
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            pkill -KILL -P "$pid" 2>/dev/null || true # nginx workers of a stuck master
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # The same bytes for both servers: demo/site/index.html when it exists, otherwise a fixed small page.
 site=$tmp/site
 mkdir -p "$site"
@@ -105,28 +71,6 @@ else
     printf '<!doctype html>\n<title>upshift</title>\n<p>Hello from the load benchmark.</p>\n' >"$site/index.html"
 fi
 chmod -R a+rX "$site"
-
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# wait_for_port NAME PORT: up to 10 s for the server to accept, failing early if it exited.
-wait_for_port() {
-    local name=$1 port=$2 i
-    why="did not accept connections within 10 s"
-    for ((i = 0; i < 100; i++)); do
-        port_in_use "$port" && return 0
-        if ! kill -0 "${pids[$name]}" 2>/dev/null; then
-            local rc=0
-            wait "${pids[$name]}" 2>/dev/null || rc=$?
-            unset "pids[$name]"
-            why="exited with status $rc before accepting connections"
-            return 1
-        fi
-        sleep 0.1
-    done
-    return 1
-}
 
 start_nginx() {
     mkdir -p "$tmp/nginx"
@@ -221,7 +165,6 @@ run_wrk() {
 }
 
 fmt() { if [[ $1 == - ]]; then echo -; else printf '%.0f' "$1"; fi; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do

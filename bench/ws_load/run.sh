@@ -58,10 +58,9 @@ else
 fi
 bin=$BUILD_DIR/bench/ws_load
 
-die() {
-    printf 'ws_load/run.sh: %s\n' "$*" >&2
-    exit 1
-}
+BENCH_NAME=ws_load/run.sh
+# shellcheck source=bench/lib/common.sh
+source "$repo/bench/lib/common.sh"
 
 read -r -a servers <<<"$SERVERS"
 read -r -a scenarios <<<"$SCENARIOS"
@@ -84,40 +83,10 @@ for tool in timeout awk; do command -v "$tool" >/dev/null || die "$tool not foun
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 (($(ulimit -n) > IDLE_CONNS + 100)) || die "ulimit -n is $(ulimit -n): too low for IDLE_CONNS=$IDLE_CONNS"
 
-pinned() {
-    local cpu=$1
-    shift
-    if [[ -n $cpu ]]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
-}
-
-tmp=$(mktemp -d /tmp/upshift-ws-bench.XXXXXX)
-declare -A pids=()
-
-stop_server() {
-    local name=$1 pid i
-    pid=${pids[$name]:-}
-    [[ -n $pid ]] || return 0
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-    unset "pids[$name]"
-}
-cleanup() {
-    local name
-    for name in "${!pids[@]}"; do stop_server "$name"; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
+bench_tmp upshift-ws-bench
 port_of() {
     case $1 in upshift) echo $((BASE_PORT)) ;; beast) echo $((BASE_PORT + 1)) ;; node) echo $((BASE_PORT + 2)) ;; esac
 }
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start_server() {
     local name=$1 port i
@@ -150,7 +119,6 @@ gen() {
 }
 
 field() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 args_of() {
     local common=(--duration "$DURATION" --warmup "$WARMUP")
