@@ -185,10 +185,7 @@ TEST_F(H2cEntry, ShutdownSendsGoawayAndCloses) {
     c.clear_received();
     stop_and_join();
     EXPECT_TRUE(c.wait_closed(5s));
-    bool goaway = false;
-    for (auto const& f : parse_frames(c.received()))
-        if (f.type == frame_goaway) goaway = true;
-    EXPECT_TRUE(goaway);
+    EXPECT_TRUE(has_frame(c.received(), frame_goaway)) << "no GOAWAY";
 }
 
 } // namespace

@@ -44,6 +44,13 @@ inline std::vector<h2_frame> parse_frames(std::string_view bytes) {
     return out;
 }
 
+/// True when a whole frame of `type` is among the frames at the front of `bytes`.
+inline bool has_frame(std::string_view bytes, std::uint8_t type) {
+    for (auto const& f : parse_frames(bytes))
+        if (f.type == type) return true;
+    return false;
+}
+
 /// An empty SETTINGS frame: what a client sends after the preface when it changes nothing.
 inline std::string empty_settings_frame() { return std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9); }
 
