@@ -84,6 +84,17 @@ protected:
         c.close();
     }
 
+    /// `f` must be the idle timeout's Close (1001 "idle timeout"); answers it and expects the TCP
+    /// close and the application's on_close.
+    void expect_idle_close(raw_client& c, server_frame const& f) {
+        EXPECT_EQ(f.op, op_close);
+        EXPECT_EQ(f.close_code(), 1001);
+        EXPECT_EQ(f.close_reason(), "idle timeout");
+        ASSERT_TRUE(c.send_all(frame(opcode::close, close_body(1001))));
+        EXPECT_TRUE(c.wait_closed(5s));
+        EXPECT_TRUE(events.wait_for("close:1001:"));
+    }
+
     std::shared_ptr<upgrade::registry const> registry_;
 };
 
@@ -370,12 +381,7 @@ TEST_F(WsSessionTest, IdleTimeoutClosesWith1001) {
     ASSERT_TRUE(c);
     auto f = read_server_frame(*c, 5s);
     ASSERT_TRUE(f) << c->error();
-    EXPECT_EQ(f->op, op_close);
-    EXPECT_EQ(f->close_code(), 1001);
-    EXPECT_EQ(f->close_reason(), "idle timeout");
-    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1001))));
-    EXPECT_TRUE(c->wait_closed(5s));
-    EXPECT_TRUE(events.wait_for("close:1001:"));
+    expect_idle_close(*c, *f);
 }
 
 // options::ping_interval: a peer that stays silent gets keep-alive Pings (§5.5.2), and since our
@@ -397,12 +403,7 @@ TEST_F(WsSessionTest, KeepAlivePingsDoNotKeepASilentPeerOpen) {
         ASSERT_LT(++pings, 100) << "still pinging long after idle_timeout: our own Pings kept it open";
     }
     EXPECT_GE(pings, 2) << "expected Pings every 50 ms during 400 ms of silence";
-    EXPECT_EQ(f->op, op_close);
-    EXPECT_EQ(f->close_code(), 1001);
-    EXPECT_EQ(f->close_reason(), "idle timeout");
-    ASSERT_TRUE(c->send_all(frame(opcode::close, close_body(1001))));
-    EXPECT_TRUE(c->wait_closed(5s));
-    EXPECT_TRUE(events.wait_for("close:1001:"));
+    expect_idle_close(*c, *f);
 }
 
 // §5.5.3: a Pong answers a Ping. With keep-alive Pings on, a peer that only answers them stays
