@@ -18,7 +18,7 @@ std::string_view as_view(std::uint8_t const* p, std::size_t n) noexcept {
 } // namespace
 
 session::session(std::shared_ptr<config const> cfg, upgrade::upgraded& u)
-    : cfg_(std::move(cfg)), stream_(std::move(u.stream)), loop_(u.loop), remote_(std::move(u.remote)),
+    : cfg_(std::move(cfg)), stream_(std::move(u.stream)), loop_(u.loop), remote_(std::move(u.remote)), secure_(u.secure),
       leftover_(std::move(u.leftover)), idle_(*u.loop) {}
 
 session::~session() {

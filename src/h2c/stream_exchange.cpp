@@ -96,6 +96,7 @@ stream_exchange::stream_exchange(session& s, std::int32_t id) : s_(s), id_(id) {
 stream_exchange::~stream_exchange() { *alive_ = false; }
 
 std::string_view stream_exchange::remote() const noexcept { return s_.remote(); }
+bool stream_exchange::secure() const noexcept { return s_.secure(); }
 net::loop& stream_exchange::loop() noexcept { return s_.loop(); }
 
 // --- request head ------------------------------------------------------------

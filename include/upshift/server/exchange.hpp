@@ -58,6 +58,9 @@ public:
     virtual http1::request_head const& request() const noexcept = 0;
     /// Peer address "ip:port".
     virtual std::string_view remote() const noexcept = 0;
+    /// True when the request arrived over TLS (an HTTPS listener, or a connection
+    /// upgraded in place by RFC 2817). Routes that require TLS check this.
+    virtual bool secure() const noexcept = 0;
     virtual net::loop& loop() noexcept = 0;
 
     // --- request body --------------------------------------------------

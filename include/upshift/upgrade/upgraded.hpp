@@ -29,6 +29,7 @@ struct upgraded {
     std::string protocol;   ///< the token announced in the 101's Upgrade header
     std::string remote;     ///< peer address "ip:port"
     net::loop* loop = nullptr;  ///< the loop the stream must be used on
+    bool secure = false;        ///< the stream is TLS (HTTPS listener or RFC 2817 upgrade)
 };
 
 } // namespace upshift::upgrade

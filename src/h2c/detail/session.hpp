@@ -38,6 +38,7 @@ public:
     config const& cfg() const noexcept { return *cfg_; }
     net::loop& loop() noexcept { return *loop_; }
     std::string const& remote() const noexcept { return remote_; }
+    bool secure() const noexcept { return secure_; }
     nghttp2_session* h2() noexcept { return h2_; }
 
     /// Produces and writes what nghttp2 has to send (or marks it owed while
@@ -79,6 +80,7 @@ private:
     std::unique_ptr<net::stream> stream_;
     net::loop* loop_;
     std::string remote_;
+    bool secure_ = false;  // over TLS (ALPN h2), not cleartext h2c
     std::string leftover_;
     nghttp2_session* h2_ = nullptr;
     std::map<std::int32_t, std::unique_ptr<stream_exchange>> streams_;

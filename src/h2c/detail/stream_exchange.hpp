@@ -50,6 +50,7 @@ public:
     // --- server::exchange ---
     http1::request_head const& request() const noexcept override { return head_; }
     std::string_view remote() const noexcept override;
+    bool secure() const noexcept override;
     net::loop& loop() noexcept override;
     bool has_body() const noexcept override { return has_body_; }
     void read_body(server::body_reader reader) override;

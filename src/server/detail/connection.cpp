@@ -24,10 +24,11 @@ constexpr std::chrono::milliseconds linger_time{2000};
 constexpr std::uint64_t discard_max_bytes = 256 * 1024;
 } // namespace
 
-connection::connection(worker& w, std::unique_ptr<net::stream> s, std::string remote)
+connection::connection(worker& w, std::unique_ptr<net::stream> s, std::string remote, bool secure)
     : worker_(w),
       stream_(std::move(s)),
       remote_(std::move(remote)),
+      secure_(secure),
       parser_(w.opts().limits),
       read_timer_(w.loop()),
       write_timer_(w.loop()),

@@ -34,7 +34,8 @@ class worker;
 
 class connection final : public net::io_handler, public exchange, public response_writer {
 public:
-    connection(worker& w, std::unique_ptr<net::stream> s, std::string remote);
+    /// `secure`: the stream is TLS (no h2c there: RFC 9113 §3.1 keeps it to cleartext).
+    connection(worker& w, std::unique_ptr<net::stream> s, std::string remote, bool secure);
     ~connection() override;
 
     void start();
@@ -54,6 +55,7 @@ public:
     // exchange
     http1::request_head const& request() const noexcept override { return request_; }
     std::string_view remote() const noexcept override { return remote_; }
+    bool secure() const noexcept override { return secure_; }
     net::loop& loop() noexcept override;
     bool has_body() const noexcept override;
     void read_body(body_reader reader) override;
@@ -124,6 +126,7 @@ private:
     worker& worker_;
     std::unique_ptr<net::stream> stream_;
     std::string remote_;
+    bool secure_ = false;
     state state_ = state::head;
     std::uint32_t interest_ = 0;
 

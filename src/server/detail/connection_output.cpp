@@ -111,7 +111,8 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
     }
     // RFC 9110 §7.8: advertised protocols (options::advertise_upgrade); an HTTP/1.0
     // client could not use them (a server ignores Upgrade in an HTTP/1.0 request).
-    if (!has_upgrade && !opts().advertise_upgrade.empty() && request_.is_http11_or_later()) {
+    // Not over TLS: the advertised protocol is h2c, which RFC 9113 §3.1 keeps to cleartext.
+    if (!has_upgrade && !secure_ && !opts().advertise_upgrade.empty() && request_.is_http11_or_later()) {
         http1::write_field(b, "Upgrade", opts().advertise_upgrade);
         has_upgrade = true;
     }

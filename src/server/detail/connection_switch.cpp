@@ -75,6 +75,7 @@ void connection::hand_off() {
     u.protocol = std::move(switch_token_);
     u.remote = remote_;
     u.loop = &loop();
+    u.secure = secure_;
     u.request.method = std::string(request_.method_text);
     u.request.target = std::string(request_.target);
     u.request.version_minor = request_.version_minor;
@@ -108,7 +109,8 @@ void connection::give_away(upgrade::upgraded u, unique_function<void(upgrade::up
 connection::preface connection::check_preface() {
     // RFC 9113 §3.4: the client connection preface starts with these 24 octets.
     static constexpr std::string_view h2_preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-    if (!opts().prior_knowledge) {
+    // RFC 9113 §3.3 prior knowledge is for cleartext; over TLS HTTP/2 is chosen by ALPN.
+    if (!opts().prior_knowledge || secure_) {
         preface_checked_ = true;
         return preface::no;
     }
@@ -129,6 +131,7 @@ void connection::hand_off_preface() {
     u.protocol = "h2c";
     u.remote = remote_;
     u.loop = &loop();
+    u.secure = secure_;
     u.leftover.assign(read_buf_.data());
     read_buf_.clear();
     header_timer_armed_ = false;

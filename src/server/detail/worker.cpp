@@ -23,7 +23,7 @@ void worker::attach_listener(net::fd listener) {
     acceptor_ = std::make_unique<net::acceptor>(
         loop_, std::move(listener),
         [this](net::fd s, net::endpoint const& peer) {
-            on_accept(std::make_unique<net::tcp_stream>(std::move(s)), peer.to_string());
+            on_accept(std::make_unique<net::tcp_stream>(std::move(s)), peer.to_string(), false);
         });
 }
 
@@ -33,13 +33,13 @@ void worker::attach_tls_listener(net::fd listener, std::shared_ptr<tls::server_c
         loop_, std::move(listener), [this](net::fd s, net::endpoint const& peer) {
             // The handshake runs inside the connection's first reads (tls::stream).
             on_accept(std::make_unique<tls::stream>(tls_, std::make_unique<net::tcp_stream>(std::move(s))),
-                      peer.to_string());
+                      peer.to_string(), true);
         });
 }
 
-void worker::on_accept(std::unique_ptr<net::stream> s, std::string remote) {
+void worker::on_accept(std::unique_ptr<net::stream> s, std::string remote, bool secure) {
     if (count_ >= opts_.max_connections || shutting_down_) return;  // the socket closes here
-    auto* c = new connection(*this, std::move(s), std::move(remote));
+    auto* c = new connection(*this, std::move(s), std::move(remote), secure);
     c->next = head_;
     if (head_) head_->prev = c;
     head_ = c;

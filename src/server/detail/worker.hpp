@@ -45,7 +45,7 @@ public:
     void release(connection* c) noexcept;
 
 private:
-    void on_accept(std::unique_ptr<net::stream> s, std::string remote);
+    void on_accept(std::unique_ptr<net::stream> s, std::string remote, bool secure);
     void drain();
 
     options const& opts_;
