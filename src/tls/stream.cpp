@@ -150,4 +150,11 @@ void stream::close() noexcept {
 
 bool stream::handshake_done() const noexcept { return ssl_ && SSL_is_init_finished(ssl_); }
 
+std::string_view stream::alpn() const noexcept {
+    unsigned char const* p = nullptr;
+    unsigned n = 0;
+    if (ssl_) SSL_get0_alpn_selected(ssl_, &p, &n);
+    return {reinterpret_cast<char const*>(p), n};
+}
+
 } // namespace upshift::tls

@@ -43,6 +43,9 @@ public:
     void close() noexcept override;
 
     bool handshake_done() const noexcept;
+    /// The application protocol ALPN selected in the handshake ("h2", "http/1.1"),
+    /// empty before the handshake is done or when the client offered none (RFC 7301).
+    std::string_view alpn() const noexcept;
     /// OpenSSL's reason for the last protocol_error, for logs.
     std::string const& last_error() const noexcept { return last_error_; }
 
