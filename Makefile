@@ -17,7 +17,7 @@ RELEASE_DIR := build/release
 # -Werror here so that `make build` and CI reject new warnings, as the reviewers do.
 RELEASE_FLAGS := -DCMAKE_BUILD_TYPE=Release -DUPSHIFT_WARNINGS_AS_ERRORS=ON
 
-.PHONY: all deps build run test bench bench-load bench-ws bench-h2 fuzz clean help
+.PHONY: all deps build run test bench bench-load bench-ws bench-h2 bench-https fuzz clean help
 # Targets are sequential scripts (deps before build, build before run); CMake parallelises inside.
 .NOTPARALLEL:
 all: build
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-load  wrk load test: upshift vs nginx on loopback"
 	@echo "make bench-ws    WebSocket echo load: upshift vs Boost.Beast vs Node ws on loopback"
 	@echo "make bench-h2    h2load over h2c (prior knowledge): upshift vs h2o on loopback"
+	@echo "make bench-https wrk over HTTPS (keep-alive and a handshake per request): upshift vs nginx"
 	@echo "make fuzz        each libFuzzer target for FUZZ_SECONDS=$(FUZZ_SECONDS) s"
 	@echo "make clean       remove the build directories made by this Makefile"
 
@@ -70,6 +71,9 @@ bench-ws: deps
 
 bench-h2: deps build
 	bash bench/h2load/h2c_vs_h2o.sh
+
+bench-https: deps build
+	bash bench/https/https_vs_nginx.sh
 
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash scripts/fuzz

@@ -2,26 +2,49 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 
 namespace upshift::tls::detail {
 namespace {
 
 stream::transport& transport_of(BIO* b) { return *static_cast<stream::transport*>(BIO_get_data(b)); }
 
+/// TLS records are at most 2^14 + 256 bytes of ciphertext plus a 5-byte header
+/// (RFC 8446 §5.2); one read of the socket takes at most this much.
+constexpr std::size_t max_read = (1u << 14) + 256 + 5;
+
+/// Where a read with a budget lands before it is split between OpenSSL and `held`:
+/// one per thread (a BIO call never outlives it), so idle streams hold no buffer.
+char* read_scratch() {
+    thread_local std::unique_ptr<char[]> const buffer{new char[max_read]};
+    return buffer.get();
+}
+
 int bio_read(BIO* b, char* out, std::size_t len, std::size_t* got) {
     BIO_clear_retry_flags(b);
     auto& t = transport_of(b);
-    if (t.seed_used < t.seed.size()) {
-        std::size_t n = std::min(len, t.seed.size() - t.seed_used);
-        std::memcpy(out, t.seed.data() + t.seed_used, n);
-        t.seed_used += n;
-        if (t.seed_used == t.seed.size()) std::string().swap(t.seed), t.seed_used = 0;
+    if (t.held_used < t.held.size()) {
+        std::size_t n = std::min(len, t.held.size() - t.held_used);
+        std::memcpy(out, t.held.data() + t.held_used, n);
+        t.held_used += n;
+        if (t.held_used == t.held.size()) std::string().swap(t.held), t.held_used = 0;
         *got = n;
         return 1;
     }
-    auto r = t.inner->read({out, len});
+    // OpenSSL asks for exactly what it needs next (a record header, then its body):
+    // reading only that costs two system calls per record. With a budget, one read
+    // takes the header and whatever follows, up to the room in the caller's buffer.
+    std::size_t const want = std::min(std::max(len, t.read_budget), max_read);
+    char* const into = want > len ? read_scratch() : out;
+    auto r = t.inner->read({into, want});
     if (r.bytes > 0) {
-        *got = r.bytes;
+        t.read_budget -= std::min(t.read_budget, r.bytes);
+        std::size_t const n = std::min(len, r.bytes);
+        if (into != out) {
+            std::memcpy(out, into, n);
+            if (r.bytes > n) t.held.assign(into + n, r.bytes - n);
+        }
+        *got = n;
         return 1;
     }
     if (r.ec == std::errc::operation_would_block) {

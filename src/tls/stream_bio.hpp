@@ -1,6 +1,8 @@
 #pragma once
-// A custom OpenSSL BIO over tls::stream::transport: serves the seed bytes
-// first, then reads from the inner net::stream; writes go to the inner stream.
+// A custom OpenSSL BIO over tls::stream::transport: serves the held bytes (the
+// seed, then what was read ahead) first, then reads from the inner net::stream,
+// taking up to transport::read_budget more than OpenSSL asked for in the same
+// read; writes go to the inner stream.
 // operation_would_block becomes BIO's "retry" so OpenSSL reports WANT_READ /
 // WANT_WRITE instead of failing.
 #include <openssl/bio.h>

@@ -16,6 +16,17 @@ public:
     virtual ~stream() = default;
     virtual io_result read(std::span<char> buf) = 0;
     virtual io_result writev(std::span<iovec const> bufs) = 0;
+    /// Bytes held inside the stream that read() can return without readiness on
+    /// native_handle() (TLS: decrypted bytes that did not fit the caller's buffer,
+    /// records received together with the last one, an unread seed). Readiness
+    /// announces only what is still in the kernel, so an owner that stops calling
+    /// read() before it returns operation_would_block (a full buffer, a bound on
+    /// reads per wakeup, a hand-off to another protocol) must read again without
+    /// waiting while this is nonzero. A hint, not an exact count (1 can stand for
+    /// "records received, not yet decrypted", and that read() may still end in
+    /// operation_would_block if they hold only the start of a record); always 0
+    /// right after read() returned operation_would_block. Plain TCP: always 0.
+    virtual std::size_t pending() const noexcept { return 0; }
     /// The fd to wait on for readiness.
     virtual int native_handle() const noexcept = 0;
     /// Half-close: no more writes (sends FIN once buffered data is out).

@@ -9,9 +9,9 @@
 // Seeding (RFC 2817 in-place upgrade): bytes the owner already read from the
 // socket (the ClientHello may sit in the HTTP read buffer behind the upgrade
 // request) are handed to the constructor; OpenSSL reads them before anything
-// from the inner stream. After construction with a seed, call read() at once:
-// the seed may already hold the whole ClientHello, so the socket may never
-// become readable again on its own.
+// from the inner stream. After construction with a seed, call read() at once
+// (pending() says so): the seed may already hold the whole ClientHello, so the
+// socket may never become readable again on its own.
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,10 +30,25 @@ public:
     stream(stream const&) = delete;
     stream& operator=(stream const&) = delete;
 
-    /// Decrypted application data. Errors: the inner stream's error, or
-    /// errc::protocol_error for a failed handshake or a bad record (see last_error()).
-    /// eof on close_notify or when the peer closes the TCP connection.
+    /// Decrypted application data, as much as fits of what has arrived: records
+    /// received together are decrypted into one call's buffer. Errors: the inner
+    /// stream's error, or errc::protocol_error for a failed handshake or a bad record
+    /// (see last_error()). eof on close_notify or when the peer closes the TCP
+    /// connection. An eof or error met after some bytes comes with the next call.
     net::io_result read(std::span<char> buf) override;
+    /// Nonzero when read() has something to return without the socket becoming
+    /// readable: decrypted bytes that did not fit the last buffer, a whole record
+    /// received with an earlier one, an unread seed, an eof or error held back
+    /// behind bytes.
+    ///
+    /// One recv per batch of records, not two per record: a read of the socket
+    /// takes up to the room left in the caller's buffer, so records received
+    /// together normally all fit it. Hence, for owners that do not call pending():
+    /// a short read leaves nothing complete inside the stream, and a read of at
+    /// least 16 KiB leaves no decrypted remainder (as before read-ahead), except
+    /// records without application data (an alert, a key update) queued behind
+    /// data that filled the buffer exactly.
+    std::size_t pending() const noexcept override;
     /// Encrypts up to one record (16 KiB) per SSL_write. After operation_would_block the
     /// owner must offer the same bytes again (more may follow), as with a plain socket.
     net::io_result writev(std::span<iovec const> bufs) override;
@@ -52,9 +67,17 @@ public:
     /// What the custom BIO reads from and writes to (src/tls/stream_bio.cpp).
     struct transport {
         std::unique_ptr<net::stream> inner;
-        std::string seed;           ///< bytes served before the inner stream's
-        std::size_t seed_used = 0;
+        /// Bytes received but not yet given to OpenSSL, served before the inner stream's:
+        /// the seed, then what a read took beyond the record OpenSSL asked for. Between
+        /// records it starts at a record boundary (OpenSSL itself never reads ahead).
+        std::string held;
+        std::size_t held_used = 0;
+        /// How many bytes one read of the inner stream may take beyond what OpenSSL asked
+        /// for: set by stream::read() to the room left in the caller's buffer, 0 otherwise.
+        std::size_t read_budget = 0;
         std::error_code inner_error;  ///< a real error from the inner stream
+
+        std::string_view unread() const noexcept { return std::string_view(held).substr(held_used); }
     };
 
 private:
@@ -65,8 +88,10 @@ private:
     transport transport_;
     ssl_st* ssl_ = nullptr;
     std::size_t pending_write_ = 0;  ///< length of an SSL_write that must be retried as is
-    std::string staging_;            ///< gathers small iovecs into one record
     std::string last_error_;
+    net::io_result held_back_;       ///< eof or error met after bytes, returned by the next read()
+    bool has_held_back_ = false;
+    bool starved_ = false;           ///< the last read() ended wanting bytes from the socket
     bool failed_ = false;
     bool closed_ = false;
 };

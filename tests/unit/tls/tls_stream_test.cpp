@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -421,6 +422,210 @@ TEST_F(TlsStream, PeerClosingMidHandshakeEndsTheStream) {
     EXPECT_EQ(server_read(*s, 1, &last), "");
     EXPECT_TRUE(last.eof || last.ec == std::errc::protocol_error) << last.ec.message();
     EXPECT_FALSE(s->handshake_done());
+}
+
+namespace {
+
+/// Reads `n` bytes `chunk` at a time the way a strict event-loop owner does: after bytes it
+/// reads again at once only while pending() says the stream holds more; otherwise it waits
+/// for readiness on the socket. Bytes kept inside the stream that pending() does not report
+/// would never be announced by the socket: the wait fails (no readiness within 10 s).
+std::string owner_read(net::stream& s, std::size_t n, std::size_t chunk,
+                       std::size_t* without_wait = nullptr) {
+    std::string out;
+    std::vector<char> buf(chunk);
+    while (out.size() < n) {
+        auto r = s.read(buf);
+        if (r.bytes > 0) {
+            out.append(buf.data(), r.bytes);
+            if (out.size() == n) break;
+            if (s.pending() > 0) {
+                if (without_wait) ++*without_wait;
+                continue;
+            }
+            wait_for(s.native_handle(), POLLIN);
+        } else if (r.ec == std::errc::operation_would_block) {
+            EXPECT_EQ(s.pending(), 0u) << "would_block, yet the stream claims to hold bytes";
+            wait_for(s.native_handle(), POLLIN);
+        } else {
+            ADD_FAILURE() << "read ended after " << out.size() << " of " << n << " bytes: "
+                          << (r.eof ? "eof" : r.ec.message());
+            break;
+        }
+        if (::testing::Test::HasFatalFailure()) break;
+    }
+    return out;
+}
+
+std::string pattern(std::size_t n, std::size_t salt) {
+    std::string out(n, '\0');
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<char>('a' + (i * 7 + salt) % 26);
+    return out;
+}
+
+} // namespace
+
+// A record holds up to 16 KiB of plaintext (RFC 8446 §5.1); an owner reading less at a time
+// leaves the rest decrypted inside OpenSSL, where no socket readiness announces it.
+TEST_F(TlsStream, SmallReadsOfOneLargeRecordLoseNothing) {
+    std::string const data = pattern(16 * 1024, 1);  // one SSL_write: one full record
+    std::atomic<bool> done{false};
+    client_thread c;
+    c.start(server.connect_blocking(), {}, [&](SSL* ssl) {
+        ssl_write_all(ssl, data);
+        // Stay connected and silent until the server has everything: no later readiness.
+        while (!done.load()) std::this_thread::yield();
+        SSL_shutdown(ssl);
+    });
+    auto s = accept_tls();
+    ASSERT_TRUE(s);
+    std::size_t without_wait = 0;
+    std::string got = owner_read(*s, data.size(), 100, &without_wait);
+    done = true;
+    c.join();
+    EXPECT_TRUE(got == data) << "received " << got.size() << " of " << data.size() << " bytes";
+    // 16 KiB in 100-byte reads: nearly all of them served from inside the stream.
+    EXPECT_GT(without_wait, data.size() / 100 / 2);
+}
+
+// Several records sent back to back arrive together; OpenSSL reads ahead and holds the ones
+// the owner's buffer did not take, complete or not.
+TEST_F(TlsStream, SmallReadsOfManyRecordsReceivedTogetherLoseNothing) {
+    std::vector<std::string> records;
+    std::string all;
+    for (std::size_t i = 0; i < 40; ++i) {
+        records.push_back(pattern(1 + (i * 613) % 1500, i));
+        all += records.back();
+    }
+    for (std::size_t chunk : {std::size_t{700}, std::size_t{1}}) {
+        SCOPED_TRACE("reads of " + std::to_string(chunk) + " bytes");
+        std::atomic<bool> done{false};
+        client_thread c;
+        c.start(server.connect_blocking(), {}, [&](SSL* ssl) {
+            for (auto const& r : records) ssl_write_all(ssl, r);  // one record each
+            while (!done.load()) std::this_thread::yield();
+            SSL_shutdown(ssl);
+        });
+        auto s = accept_tls();
+        ASSERT_TRUE(s);
+        std::string got = owner_read(*s, all.size(), chunk);
+        done = true;
+        c.join();
+        EXPECT_TRUE(got == all) << "received " << got.size() << " of " << all.size() << " bytes";
+    }
+}
+
+namespace {
+
+/// Waits until at least `n` bytes are queued on the socket.
+void wait_queued(int s, std::size_t n) {
+    for (int i = 0; i < 10000; ++i) {
+        int queued = 0;
+        ASSERT_EQ(::ioctl(s, FIONREAD, &queued), 0);
+        if (static_cast<std::size_t>(queued) >= n) return;
+        ::usleep(1000);
+    }
+    FAIL() << "fewer than " << n << " bytes arrived within 10 s";
+}
+
+} // namespace
+
+// What owners written before pending() rely on (the HTTP connection reads 2 KiB, then up to
+// three times 16 KiB, and waits for readiness after a short read or the fourth full one): a
+// short read leaves nothing complete inside the stream, and reads of 16 KiB leave no
+// decrypted remainder, so whatever is left is still in the kernel, where readiness announces
+// it. A burst of records already queued on the socket must arrive whole through that owner.
+TEST_F(TlsStream, BoundedReaderThatIgnoresPendingStillGetsABurstWhole) {
+    std::vector<std::string> records;
+    std::string all;
+    std::size_t wire = 0;
+    // Full records: the first 2 KiB read leaves most of one decrypted, and each later 16 KiB
+    // read ends inside the next record; 64 KiB fits in the loopback socket buffers.
+    for (std::size_t i = 0; i < 4; ++i) {
+        records.push_back(pattern(16 * 1024, i));
+        all += records.back();
+        wire += 5 + records.back().size() + 1 + 16;  // TLS 1.3 AEAD record (RFC 8446 §5.2)
+    }
+    std::atomic<bool> go{false}, done{false};
+    client_thread c;
+    c.start(server.connect_blocking(), {TLS1_3_VERSION, TLS1_3_VERSION}, [&](SSL* ssl) {
+        ssl_write_all(ssl, "x");  // lets the server finish the handshake first
+        while (!go.load()) std::this_thread::yield();
+        for (auto const& r : records) ssl_write_all(ssl, r);  // one record each
+        while (!done.load()) std::this_thread::yield();
+        SSL_shutdown(ssl);
+    });
+    auto s = accept_tls();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(owner_read(*s, 1, 16), "x");
+    go = true;
+    wait_queued(s->native_handle(), wire);  // the whole burst is in the kernel before any read
+    std::string got;
+    std::vector<char> buf(16 * 1024);
+    bool first = true;
+    while (got.size() < all.size() && !HasFatalFailure()) {
+        for (int i = 0; i < 4; ++i) {
+            std::size_t const chunk = first ? 2048 : buf.size();
+            first = false;
+            auto r = s->read({buf.data(), chunk});
+            if (r.bytes == 0) {
+                ASSERT_EQ(r.ec, std::errc::operation_would_block) << (r.eof ? "eof" : r.ec.message());
+                break;
+            }
+            got.append(buf.data(), r.bytes);
+            if (r.bytes < chunk) break;
+        }
+        if (got.size() < all.size()) wait_for(s->native_handle(), POLLIN);
+    }
+    done = true;
+    c.join();
+    EXPECT_TRUE(got == all) << "received " << got.size() << " of " << all.size() << " bytes";
+}
+
+// The close_notify right behind the last bytes is read ahead with them: read() returns the
+// bytes first and the end of the stream next, and pending() says that the next read() has
+// something to return, so the owner does not wait for readiness first.
+TEST_F(TlsStream, EndOfStreamBehindBytesComesNextAndIsPending) {
+    std::string const data = pattern(300, 3);
+    std::atomic<bool> go{false}, done{false};
+    client_thread c;
+    c.start(server.connect_blocking(), {TLS1_3_VERSION, TLS1_3_VERSION}, [&](SSL* ssl) {
+        ssl_write_all(ssl, "x");  // lets the server finish the handshake first
+        while (!go.load()) std::this_thread::yield();
+        ssl_write_all(ssl, data);
+        SSL_shutdown(ssl);  // close_notify right behind the data
+        while (!done.load()) std::this_thread::yield();  // no RST before the server has read
+    });
+    auto s = accept_tls();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(owner_read(*s, 1, 16), "x");
+    go = true;
+    // TLS 1.3 AEAD records: 5-byte header + content type + 16-byte tag around the plaintext
+    // (RFC 8446 §5.2); the alert's plaintext is 2 bytes (§6).
+    wait_queued(s->native_handle(), (5 + data.size() + 1 + 16) + (5 + 2 + 1 + 16));
+    std::vector<char> buf(1000);
+    auto r = s->read(buf);
+    EXPECT_EQ(std::string(buf.data(), r.bytes), data);
+    EXPECT_FALSE(r.eof);
+    EXPECT_GT(s->pending(), 0u) << "the close_notify read with the data is not announced";
+    r = s->read(buf);
+    EXPECT_TRUE(r.eof) << r.bytes << " bytes, " << r.ec.message();
+    done = true;
+    c.join();
+}
+
+// RFC 2817 §3.3 hand-off: the seed is data the socket will not announce again.
+TEST_F(TlsStream, UnreadSeedIsPending) {
+    int sock = server.connect_blocking();
+    net::fd accepted = server.accept();
+    tls::stream s(context(), std::make_unique<net::tcp_stream>(std::move(accepted)), "\x16\x03\x01");
+    EXPECT_EQ(s.pending(), 3u);
+    std::vector<char> buf(16);
+    EXPECT_EQ(s.read(buf).ec, std::errc::operation_would_block);  // a record header's start only
+    EXPECT_EQ(s.pending(), 0u);
+    net::tcp_stream plain{net::fd{}};
+    EXPECT_EQ(plain.pending(), 0u);
+    ::close(sock);
 }
 
 TEST(TlsContext, MissingOrMismatchedFilesAreReported) {
