@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -78,6 +79,7 @@ struct config {
     double settle = 1.5;                    // idle: seconds before each RSS reading
     pid_t server_pid = 0;
     std::string label = "server";
+    int signal_server = 0;  // idle: sent to the server after each RSS reading (malloc_census.so dumps on it)
 };
 
 // --- payloads -------------------------------------------------------------------------------
@@ -296,6 +298,7 @@ private:
     std::int64_t rss() const {
         auto const v = process_rss_bytes(c_.server_pid);
         if (v < 0) die("cannot read the server's RSS (pid " + std::to_string(c_.server_pid) + ")");
+        if (c_.signal_server > 0) ::kill(c_.server_pid, c_.signal_server);
         return v;
     }
     void settle() {
@@ -660,7 +663,8 @@ void raise_fd_limit() {
 void usage() {
     std::fputs("usage: ws_load --mode echo|upgrades|idle --port P [--host 127.0.0.1] [--path /ws/echo]\n"
                "               [--conns N] [--size BYTES] [--inflight K] [--duration S] [--warmup S]\n"
-               "               [--server-pid PID] [--label NAME] [--settle S] [--connect-concurrency N]\n",
+               "               [--server-pid PID] [--label NAME] [--settle S] [--connect-concurrency N]\n"
+               "               [--signal-server SIGNO]   (idle: signal the server after each RSS reading)\n",
                stderr);
     std::exit(2);
 }
@@ -684,6 +688,7 @@ config parse(int argc, char** argv) {
         else if (a == "--label") c.label = v;
         else if (a == "--settle") c.settle = std::stod(v);
         else if (a == "--connect-concurrency") c.connect_concurrency = std::stoul(v);
+        else if (a == "--signal-server") c.signal_server = std::stoi(v);
         else usage();
     }
     if (c.port <= 0 || c.conns == 0 || c.size == 0 || c.inflight == 0) usage();

@@ -21,23 +21,20 @@ std::string_view as_text(std::span<char const> s) noexcept { return {s.data(), s
 
 } // namespace
 
-void frame_parser::reset() noexcept {
-    auto const o = options_;
-    *this = frame_parser(o);
-}
+void frame_parser::reset() noexcept { *this = frame_parser(options()); }
 
-frame_step frame_parser::fail(std::error_code ec) noexcept {
-    error_ = ec;
+frame_step frame_parser::fail(error e) noexcept {
+    error_ = static_cast<std::uint8_t>(e);
     in_payload_ = false;
     frame_step s;
-    s.ec = ec;
+    s.ec = e;
     return s;
 }
 
 frame_step frame_parser::parse(std::span<char> input) noexcept {
-    if (error_) {
+    if (error_ != 0) {
         frame_step s;
-        s.ec = error_;
+        s.ec = static_cast<error>(error_);
         return s;
     }
     if (!in_payload_) return parse_header(input);
@@ -67,7 +64,7 @@ frame_step frame_parser::parse_header(std::span<char> input) noexcept {
     // meanings for non-zero values"; only permessage-deflate (RSV1) exists here,
     // and RFC 7692 §6 allows it on the first frame of a data message only.
     if (rsv2 || rsv3) return fail(error::reserved_bits);
-    if (rsv1 && (!options_.allow_rsv1 || control || op == opcode::continuation))
+    if (rsv1 && (!allow_rsv1_ || control || op == opcode::continuation))
         return fail(error::reserved_bits);
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail the WebSocket Connection_."
     if (!is_defined(op)) return fail(error::reserved_opcode);
@@ -104,23 +101,20 @@ frame_step frame_parser::parse_header(std::span<char> input) noexcept {
     }
     if (!control) {
         std::uint64_t const so_far = op == opcode::continuation ? message_size_ : 0;
-        if (length > options_.max_message_size - so_far) return fail(error::message_too_big);
+        if (length > max_message_size_ - so_far) return fail(error::message_too_big);
     }
 
     std::size_t const header_size = 2 + ext + 4;
     if (n < header_size) return need_more();
     if (control && n - header_size < length) return need_more();  // control frames are handed out whole
 
-    header_.fin = fin;
-    header_.rsv1 = rsv1;
-    header_.rsv2 = rsv2;
-    header_.rsv3 = rsv3;
-    header_.op = op;
-    header_.masked = true;
-    std::memcpy(header_.mask.data(), b + 2 + ext, 4);
-    header_.length = length;
+    fin_ = fin;
+    rsv1_ = rsv1;
+    set_ops(op, message_opcode());
+    have_header_ = true;
+    std::memcpy(mask_.data(), b + 2 + ext, 4);
+    length_ = length;
     remaining_ = length;
-    offset_ = 0;
 
     frame_step step;
     step.header_done = true;
@@ -129,20 +123,19 @@ frame_step frame_parser::parse_header(std::span<char> input) noexcept {
         step.payload = input.subspan(header_size, len);
         step.consumed = header_size + len;
         step.frame_done = true;
-        apply_mask(step.payload, header_.mask);
+        apply_mask(step.payload, mask_);
         remaining_ = 0;
-        offset_ = length;
         if (op == opcode::close) {
             // §5.5.1, §7.4: the body is empty or a valid code and a UTF-8 reason.
             auto const info = parse_close_payload(as_text(step.payload));
-            if (info.ec) return fail(info.ec);
+            if (info.ec) return fail(static_cast<error>(info.ec.value()));  // always a ws::error
         }
         return step;
     }
 
     if (op != opcode::continuation) {
         in_message_ = true;
-        message_op_ = op;
+        set_ops(op, op);
         message_compressed_ = rsv1;
         message_size_ = 0;
         utf8_.reset();
@@ -157,8 +150,7 @@ void frame_parser::deliver(std::span<char> input, std::size_t header_size, frame
     std::size_t const available = input.size() - header_size;
     auto const k = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, available));
     auto const piece = input.subspan(header_size, k);
-    apply_mask(piece, header_.mask, offset_);
-    offset_ += k;
+    apply_mask(piece, mask_, length_ - remaining_);
     remaining_ -= k;
     step.consumed = header_size + k;
     step.payload = piece;
@@ -166,7 +158,7 @@ void frame_parser::deliver(std::span<char> input, std::size_t header_size, frame
     // §8.1: text is checked as it arrives, so an invalid byte fails the connection
     // before the rest of the message. A compressed message is checked after
     // inflating, by the caller.
-    bool const check_text = message_op_ == opcode::text && !message_compressed_;
+    bool const check_text = message_opcode() == opcode::text && !message_compressed_;
     if (check_text && !utf8_.feed(as_text(piece))) {
         step = fail(error::invalid_utf8);
         return;
@@ -174,7 +166,7 @@ void frame_parser::deliver(std::span<char> input, std::size_t header_size, frame
     if (remaining_ != 0) return;
     in_payload_ = false;
     step.frame_done = true;
-    if (!header_.fin) return;
+    if (!fin_) return;
     in_message_ = false;
     step.message_done = true;
     // §5.6: a text message as a whole is UTF-8, so it may not end inside a code point.

@@ -1,15 +1,22 @@
 // A WebSocket connection on the loop (RFC 6455 §5-§7). See server.hpp for the policies.
+#include <arpa/inet.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstring>
+#include <new>
 
 #include "upshift/ws/close_payload.hpp"
 #include "upshift/ws/deflate_codec.hpp"
 #include "upshift/ws/frame_writer.hpp"
 #include "upshift/ws/server.hpp"
+#include "ws/heap_trim.hpp"
 #include "ws/session_extras.hpp"
+#include "ws/session_memory.hpp"
 
 namespace upshift::ws {
 namespace {
@@ -39,6 +46,49 @@ std::string& cork_buffer() {
 
 upgrade::request_info const empty_request{};
 
+/// Without options::keep_request the request is not kept: during on_open, session::request()
+/// finds it here (it lives on open()'s stack), so a session holds no pointer for it.
+struct opening_session {
+    session const* s = nullptr;
+    upgrade::request_info const* request = nullptr;
+};
+thread_local opening_session opening{};
+
+/// Idle times are kept as milliseconds modulo 2^32 (4 bytes per session instead of 8 per
+/// time point); differences are right below 49 days, and the timer checks well within that.
+std::uint32_t ms_of(net::clock::time_point t) noexcept {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+}
+std::chrono::milliseconds capped(std::chrono::milliseconds d) noexcept {
+    return std::min(d, std::chrono::milliseconds{std::int64_t{1} << 31});  // 24.8 days
+}
+
+/// remote() of a plain IPv4 peer, "a.b.c.d:port", packed into 6 bytes.
+bool pack_ipv4(std::string const& text, std::uint32_t& address, std::uint16_t& port) noexcept {
+    auto const colon = text.rfind(':');
+    if (colon == std::string::npos || colon > INET_ADDRSTRLEN - 1) return false;
+    char host[INET_ADDRSTRLEN] = {};
+    std::memcpy(host, text.data(), colon);
+    in_addr a{};
+    if (::inet_pton(AF_INET, host, &a) != 1) return false;
+    unsigned p = 0;
+    auto const* end = text.data() + text.size();
+    auto const r = std::from_chars(text.data() + colon + 1, end, p);
+    if (r.ec != std::errc{} || r.ptr != end || p == 0 || p > 0xFFFF) return false;
+    address = a.s_addr;
+    port = static_cast<std::uint16_t>(p);
+    return true;
+}
+
+std::string unpack_ipv4(std::uint32_t address, std::uint16_t port) {
+    char host[INET_ADDRSTRLEN] = {};
+    in_addr a{};
+    a.s_addr = address;
+    ::inet_ntop(AF_INET, &a, host, sizeof host);
+    return std::string(host) + ':' + std::to_string(port);
+}
+
 /// The read buffer every session on this thread reads into. A loop runs on one thread and
 /// handles one session at a time, and process() consumes all complete frames before the
 /// handler returns, so an idle connection holds no read buffer at all (only an incomplete
@@ -53,20 +103,27 @@ std::span<char> thread_read_buffer() {
 session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
                        std::optional<deflate_params> pmd) {
     std::string leftover = std::move(u.leftover);
-    auto* s = new session(std::move(u), std::move(config), std::move(subprotocol), std::move(pmd));
-    s->start(std::move(leftover));
+    upgrade::request_info request = std::move(u.request);
+    auto* s = new session(std::move(u), config, std::move(subprotocol), std::move(pmd));
+    s->start(std::move(leftover), request);
     return s;
 }
 
-session::session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+session::session(upgrade::upgraded u, std::shared_ptr<session_config const> const& config, std::string subprotocol,
                  std::optional<deflate_params> pmd)
-    : config_(std::move(config)),
-      stream_(std::move(u.stream)),
+    : timer_hook(&session::on_timer),
       loop_(u.loop),
-      request_(std::make_unique<upgrade::request_info>(std::move(u.request))),
-      remote_(std::move(u.remote)),
-      parser_(frame_parser_options{.max_message_size = opt().max_message_size, .allow_rsv1 = pmd.has_value()}),
-      timer_(*u.loop) {
+      config_(config.get()),
+      parser_(frame_parser_options{.max_message_size = config->opt.max_message_size, .allow_rsv1 = pmd.has_value()}) {
+    {
+        auto& pin = config_->pin;
+        std::lock_guard const lock(pin.mu_);
+        if (pin.sessions_++ == 0) pin.self_ = config;
+    }
+    // Plain TCP (nearly every session): the socket alone, no stream object.
+    if (auto* tcp = dynamic_cast<net::tcp_stream*>(u.stream.get())) fd_ = tcp->release().release();
+    else cold().stream = std::move(u.stream);
+    keep_remote(std::move(u.remote));
     if (!subprotocol.empty()) cold().subprotocol = std::move(subprotocol);
     if (pmd) {
         auto& c = cold();
@@ -77,19 +134,82 @@ session::session(upgrade::upgraded u, std::shared_ptr<session_config const> conf
     }
 }
 
-session::~session() = default;
+void* session::operator new(std::size_t size) {
+    if (void* p = detail::allocate_session(size, alignof(session))) return p;
+    throw std::bad_alloc();
+}
+
+void session::operator delete(void* p) noexcept { detail::free_session(p); }
+
+session::~session() {
+    // finish() has run (a session is freed only after it): the timer is off, the socket closed.
+    timer_hook::cancel(*loop_);
+    close_transport();
+    std::shared_ptr<void const> last;  // may free the config: after the pin's lock is released
+    auto& pin = config_->pin;
+    std::lock_guard const lock(pin.mu_);
+    if (--pin.sessions_ == 0) last = std::move(pin.self_);
+}
+
 session::cold_state::~cold_state() = default;
 
-void session::start(std::string leftover) {
-    interest_ = net::loop::readable;
-    loop_->add(stream_->native_handle(), this, interest_);
+void session::keep_remote(std::string remote) {
+    if (!pack_ipv4(remote, remote_ipv4_, remote_port_) || unpack_ipv4(remote_ipv4_, remote_port_) != remote) {
+        remote_port_ = 0;  // not packed
+        if (!remote.empty()) cold().remote = std::move(remote);
+    }
+}
+
+std::string session::remote() const {
+    if (remote_port_ != 0) return unpack_ipv4(remote_ipv4_, remote_port_);
+    return cold_ ? cold_->remote : std::string{};
+}
+
+int session::native_handle() const noexcept {
+    return fd_ >= 0 ? fd_ : cold_ && cold_->stream ? cold_->stream->native_handle() : -1;
+}
+
+net::io_result session::read(std::span<char> buf) {
+    return fd_ >= 0 ? net::read_some(fd_, buf) : cold_->stream->read(buf);
+}
+
+net::io_result session::writev(std::span<iovec const> bufs) {
+    return fd_ >= 0 ? net::writev_some(fd_, bufs) : cold_->stream->writev(bufs);
+}
+
+void session::shutdown_write() noexcept {
+    if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+    else if (cold_ && cold_->stream) cold_->stream->shutdown_write();
+}
+
+void session::close_transport() noexcept {
+    if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+    } else if (cold_ && cold_->stream) {
+        cold_->stream->close();
+        cold_->stream.reset();  // once: a closed session keeps no transport state
+    }
+}
+
+void session::start(std::string leftover, upgrade::request_info& request) {
+    reading_ = true;
+    loop_->add(native_handle(), this, net::loop::readable);
     loop_->watch_shutdown(this);
-    last_active_ = last_received_ = loop_->now();
-    auto first = opt().idle_timeout;
-    if (opt().ping_interval > std::chrono::milliseconds::zero()) first = std::min(first, opt().ping_interval);
-    timer_.start(first, [this] { on_idle_timer(); });
-    if (cb().on_open) cb().on_open(*this);
-    if (!opt().keep_request) request_.reset();
+    if (opt().trim_heap_after_bursts) detail::session_opened(*loop_);
+    last_active_ms_ = ms_of(loop_->now());
+    auto first = capped(opt().idle_timeout);
+    if (pinging()) first = std::min(first, capped(opt().ping_interval));
+    timer_hook::start(*loop_, first);
+    if (opt().keep_request) cold().request = std::make_unique<upgrade::request_info>(std::move(request));
+    if (cb().on_open) {
+        struct restore {
+            opening_session outer = opening;
+            ~restore() { opening = outer; }  // also if on_open throws: no stale pointer stays
+        } const guard;
+        if (!opt().keep_request) opening = {this, &request};
+        cb().on_open(*this);
+    }
     // The bytes that followed the request come first (upgrade contract §3): they
     // are parsed before anything is read from the socket.
     if (!closed_ && !leftover.empty()) {
@@ -97,50 +217,63 @@ void session::start(std::string leftover) {
         keep_unparsed(input.subspan(process(input)));
     }
     if (!closed_) update_interest();
+    read_held_soon();  // a stream may hold bytes from before the hand-off (TLS)
 }
 
 void session::touch() {
-    // O(1) per read and write: the idle timer checks this when it fires.
-    last_active_ = loop_->now();
+    // O(1) per read and write: the idle timer checks this when it fires. With keep-alive
+    // pings only what the peer sends counts (a live peer always answers them).
+    if (!pinging()) last_active_ms_ = ms_of(loop_->now());
 }
 
-void session::touch_received() {
-    last_active_ = last_received_ = loop_->now();
+void session::touch_received() { last_active_ms_ = ms_of(loop_->now()); }
+
+void session::on_timer(net::timer_hook& t) {
+    auto& s = static_cast<session&>(t);
+    if (!s.timer_closes_) {
+        s.on_idle_timer();
+        return;
+    }
+    // The close timeout: the peer did not answer our Close (or take what was queued) in time.
+    s.finish(s.close_received_ ? s.received_code() : s.sent_code(),
+             s.close_received_ ? s.received_reason() : s.sent_reason());
 }
 
 void session::on_idle_timer() {
     if (closed_ || close_sent_) return;
-    using net::clock;
-    auto const now = loop_->now();
-    auto const ping_every = std::chrono::duration_cast<clock::duration>(opt().ping_interval);
-    bool const pinging = ping_every > clock::duration::zero();
-    // With keep-alive pings a live peer always has something to send (its Pongs), so only
-    // what it sends counts; without them, a byte in either direction does.
-    auto const idle_for = now - (pinging ? last_received_ : last_active_);
-    auto const limit = std::chrono::duration_cast<clock::duration>(opt().idle_timeout);
+    using std::chrono::milliseconds;
+    milliseconds const idle_for{static_cast<std::uint32_t>(ms_of(loop_->now()) - last_active_ms_)};
+    auto const limit = capped(opt().idle_timeout);
     if (idle_for >= limit) {
         close(close_code::going_away, "idle timeout");
         return;
     }
     auto next = limit - idle_for;
-    if (pinging) {
-        auto const since_ping = now - last_ping_;
-        if (idle_for >= ping_every && since_ping >= ping_every) {
+    if (pinging()) {
+        // The timer fires at least ping_interval after the last Ping (it is re-armed for that
+        // after each), so a peer silent for ping_interval gets one now.
+        auto const every = capped(opt().ping_interval);
+        if (idle_for >= every) {
             ping();  // §5.5.2: a Ping as a keep-alive; the Pong (or any data) answers it
-            last_ping_ = now;
-            next = std::min(next, ping_every);
+            next = std::min(next, every);
         } else {
-            next = std::min(next, ping_every - std::min(idle_for, since_ping));
+            next = std::min(next, every - idle_for);
         }
     }
-    timer_.restart(std::chrono::duration_cast<std::chrono::milliseconds>(next) + std::chrono::milliseconds{1});
+    timer_hook::start(*loop_, next + milliseconds{1});
 }
 
-upgrade::request_info const& session::request() const noexcept { return request_ ? *request_ : empty_request; }
+upgrade::request_info const& session::request() const noexcept {
+    if (cold_ && cold_->request) return *cold_->request;
+    if (opening.s == this) return *opening.request;
+    return empty_request;
+}
 
 std::size_t session::queued() const noexcept {
-    return (corked_ ? cork_buffer().size() : 0) + (out_ ? out_->size() : 0);
+    return (corked_ ? cork_buffer().size() : 0) + (out() ? out()->size() : 0);
 }
+
+bool session::out_pending() const noexcept { return out() && !out()->empty(); }
 
 std::size_t session::buffered_amount() const noexcept { return queued() + held_bytes(); }
 
@@ -180,12 +313,14 @@ void session::update_interest() {
     // While corked, uncork() settles the interest once the read is handled: a Close answered
     // in the same read then needs no epoll change before the connection is closed.
     if (closed_ || corked_) return;
-    std::uint32_t wanted = 0;
-    if (out_ && !out_->empty()) wanted |= net::loop::writable;
-    if (reading_wanted()) wanted |= net::loop::readable;
-    if (wanted != interest_) {
-        interest_ = wanted;
-        loop_->modify(stream_->native_handle(), this, interest_);
+    bool const write = out_pending();
+    bool const read = reading_wanted();
+    if (write != writing_ || read != reading_) {
+        bool const resumed = read && !reading_;
+        writing_ = write;
+        reading_ = read;
+        loop_->modify(native_handle(), this, (read ? net::loop::readable : 0u) | (write ? net::loop::writable : 0u));
+        if (resumed) read_held_soon();
     }
 }
 
@@ -216,7 +351,7 @@ void session::on_readable() {
             if (kept > 0) std::memcpy(buffer.data(), cold_->pending.data(), kept);
             auto const space = buffer.subspan(kept);
             asked = space.size();
-            r = stream_->read(space);
+            r = read(space);
             if (r.bytes > 0) {
                 touch_received();
                 if (!failed_) {  // failed: the rest of the input is discarded
@@ -226,8 +361,9 @@ void session::on_readable() {
             }
         }
         if (r.bytes > 0) {
-            // A short read drained the socket: another read would only say EAGAIN.
-            if (r.bytes < asked) break;
+            // A short read drained the socket: another read would only say EAGAIN (unless a
+            // stream holds more, see read_held_soon()).
+            if (r.bytes < asked && stream_pending() == 0) break;
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
@@ -237,10 +373,27 @@ void session::on_readable() {
             on_eof();
             return;
         }
-        finish(close_sent_ ? sent_code_ : abnormal, close_sent_ ? std::string_view{sent_reason()} : "");
+        finish(close_sent_ ? sent_code() : abnormal, close_sent_ ? std::string_view{sent_reason()} : "");
         return;
     }
     uncork();
+    read_held_soon();
+}
+
+std::size_t session::stream_pending() const noexcept {
+    return fd_ >= 0 || !cold_ || !cold_->stream ? 0 : cold_->stream->pending();
+}
+
+void session::read_held_soon() {
+    // Bytes a stream (TLS) holds after the reads above (the bound of four, or paused reading
+    // resumed) get no readiness from the socket: they are read after this dispatch.
+    if (closed_ || read_queued_ || stream_pending() == 0 || !reading_wanted()) return;
+    read_queued_ = true;
+    // Runs before the session is freed: finish() defers that after this, and then closed_ is set.
+    loop_->defer([this] {
+        read_queued_ = false;
+        if (!closed_) on_readable();
+    });
 }
 
 void session::uncork() {
@@ -254,8 +407,8 @@ void session::uncork() {
 void session::on_eof() {
     // A peer that closes TCP without a Close frame (§7.1.5: 1006), or after
     // ours went out unanswered: report the code we sent.
-    if (close_received_) finish(received_code_, received_reason());
-    else if (close_sent_) finish(sent_code_, sent_reason());
+    if (close_received_) finish(received_code(), received_reason());
+    else if (close_sent_) finish(sent_code(), sent_reason());
     else finish(abnormal, {});
 }
 
@@ -344,7 +497,7 @@ net::io_result session::read_payload_directly(std::size_t& asked) {
     auto& message = cold_->message;
     asked = static_cast<std::size_t>(std::min<std::uint64_t>(parser_.payload_remaining(), direct_read_max));
     auto const space = message.prepare(asked).first(asked);
-    auto const r = stream_->read(space);
+    auto const r = read(space);
     if (r.bytes == 0) return r;
     touch_received();
     auto const step = parser_.parse(space.first(r.bytes));  // payload only
@@ -374,15 +527,15 @@ void session::on_control(opcode op, std::string_view payload) {
         // The parser has checked the body (§5.5.1, §7.4).
         auto const info = parse_close_payload(payload);
         close_received_ = true;
-        received_code_ = static_cast<std::uint16_t>(info.code);
+        cold().received_code = static_cast<std::uint16_t>(info.code);
         // Most Close frames carry no reason: no cold state just to store an empty one.
         if (!info.reason.empty() || cold_) cold().received_reason.assign(info.reason);
         if (!close_sent_) {
             // §5.5.1: echo the status code; a Close without a code is answered with an empty one.
-            send_close(received_code_, {});
+            send_close(received_code(), {});
         }
         // §7.1.1: the server closes the TCP connection once its Close is out.
-        if (queued() == 0) finish(received_code_, received_reason());
+        if (queued() == 0) finish(received_code(), received_reason());
         else update_interest();
         return;
     }
@@ -399,8 +552,8 @@ void session::queue_frame(opcode op, std::string_view payload, frame_flags flags
 void session::put(std::string_view head, std::string_view body) {
     if (closed_) return;
     // Behind a backlog, in order.
-    if (out_ && !out_->empty()) {
-        out_->append_unit({head, body});
+    if (out_pending()) {
+        cold_->out->append_unit({head, body});
         return;
     }
     if (corked_) {
@@ -430,7 +583,7 @@ void session::write_now(std::string_view a, std::string_view b, std::string_view
     if (n == 0) return;
     std::size_t written = 0;
     if (!write_blocked_) {
-        auto const r = stream_->writev({iov.data(), n});
+        auto const r = writev({iov.data(), n});
         if (r.bytes > 0) {
             written = r.bytes;
             touch();
@@ -450,15 +603,16 @@ void session::write_now(std::string_view a, std::string_view b, std::string_view
         if (skip < part.size()) rest[k++] = part.substr(skip);
     }
     if (k == 0) return;
-    if (!out_) out_ = std::make_unique<net::send_queue>();
+    auto& state = cold();
+    if (!state.out) state.out = std::make_unique<net::send_queue>();
     bool const started = rest[0].data() != static_cast<char const*>(iov[0].iov_base);
-    out_->append_unit({rest[0], rest[1], rest[2]}, started);
+    state.out->append_unit({rest[0], rest[1], rest[2]}, started);
     write_blocked_ = true;  // the socket took less than offered
 }
 
 void session::on_write_error() {
     // The peer is gone (reset, broken pipe).
-    finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
+    finish(close_received_ ? received_code() : close_sent_ ? sent_code() : abnormal,
            close_received_ ? received_reason() : close_sent_ ? sent_reason() : "");
 }
 
@@ -561,14 +715,13 @@ void session::send_close(std::uint16_t code, std::string_view reason) {
     }
     auto const body = make_close_payload(static_cast<close_code>(code), reason);
     close_sent_ = true;
-    sent_code_ = body.size >= 2 ? code : no_status;
+    cold().sent_code = body.size >= 2 ? code : no_status;
     auto const reason_sent = body.size > 2 ? body.view().substr(2) : std::string_view{};
     if (!reason_sent.empty() || cold_) cold().sent_reason.assign(reason_sent);
     queue_frame(opcode::close, body.view());
-    // The peer has close_timeout to answer and to take what is queued.
-    timer_.start(opt().close_timeout, [this] {
-        finish(close_received_ ? received_code_ : sent_code_, close_received_ ? received_reason() : sent_reason());
-    });
+    // The peer has close_timeout to answer and to take what is queued (on_timer).
+    timer_closes_ = true;
+    timer_hook::start(*loop_, opt().close_timeout);
     flush();
 }
 
@@ -583,24 +736,25 @@ void session::fail(close_code code, std::string_view reason) {
         cold_->message.clear();
     }
     if (close_sent_) {
-        finish(sent_code_, sent_reason());
+        finish(sent_code(), sent_reason());
         return;
     }
     // Unsent frames are dropped (the front one stays if partly written, to keep the framing).
     if (corked_) cork_buffer().clear();  // none of it went out
-    if (out_) out_->drop_unstarted();
+    if (auto* q = out()) q->drop_unstarted();
     send_close(static_cast<std::uint16_t>(code), reason);
 }
 
 void session::flush() {
     if (corked_) return;  // uncork() flushes once the read is handled
-    while (!closed_ && out_ && !out_->empty() && !write_blocked_) {
+    while (!closed_ && out_pending() && !write_blocked_) {
+        auto& q = *cold_->out;
         std::array<iovec, max_iov> iov{};
-        auto const n = static_cast<std::size_t>(out_->fill(iov.data(), static_cast<int>(max_iov)));
-        auto const r = stream_->writev({iov.data(), n});
+        auto const n = static_cast<std::size_t>(q.fill(iov.data(), static_cast<int>(max_iov)));
+        auto const r = writev({iov.data(), n});
         if (r.bytes > 0) {
             touch();
-            out_->consume(r.bytes);
+            q.consume(r.bytes);
             continue;
         }
         if (r.ec == std::errc::operation_would_block) {
@@ -611,17 +765,17 @@ void session::flush() {
         return;
     }
     if (closed_) return;
-    if (out_ && out_->empty()) out_.reset();  // an idle session holds no queue
-    if (!out_) {
+    if (out() && out()->empty()) cold_->out.reset();  // an idle session holds no queue
+    if (!out()) {
         if (close_received_ && close_sent_) {
             // §7.1.1: both Close frames are exchanged: the server closes TCP first.
-            finish(received_code_, received_reason());
+            finish(received_code(), received_reason());
             return;
         }
         if (failed_ && !write_shut_) {
             // Our Close is out: FIN, then wait for the peer's FIN (its unread data would turn
             // an immediate close into a reset that can destroy the Close in flight).
-            stream_->shutdown_write();
+            shutdown_write();
             write_shut_ = true;
         }
     }
@@ -635,7 +789,7 @@ void session::flush() {
 void session::on_shutdown(bool force) noexcept {
     if (closed_) return;
     if (force) {
-        finish(close_received_ ? received_code_ : close_sent_ ? sent_code_ : abnormal,
+        finish(close_received_ ? received_code() : close_sent_ ? sent_code() : abnormal,
                close_received_ ? received_reason() : close_sent_ ? sent_reason() : "");
         return;
     }
@@ -646,11 +800,11 @@ void session::finish(std::uint16_t code, std::string_view reason) {
     if (closed_) return;
     closed_ = true;
     std::string const why(reason);  // `reason` may point into a member
-    timer_.cancel();
+    timer_hook::cancel(*loop_);
     loop_->unwatch_shutdown(this);
-    loop_->forget_before_close(stream_->native_handle());
-    stream_->close();
-    out_.reset();
+    loop_->forget_before_close(native_handle());
+    close_transport();
+    if (cold_) cold_->out.reset();
     if (corked_) cork_buffer().clear();
     if (cold_) {
         cold_->held.clear();

@@ -101,3 +101,85 @@ TEST(Timer, ManyTimersWithCancellationsKeepHeapOrder) {
     EXPECT_EQ(order.size(), 200u - 67u);
     EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
+
+namespace {
+// An owner that embeds the hook, as ws::session does: no allocation, the callback finds it by a cast.
+struct counting_owner : net::timer_hook {
+    counting_owner() : net::timer_hook(&counting_owner::fire) {}
+    ~counting_owner() = default;
+    static void fire(net::timer_hook& h) { ++static_cast<counting_owner&>(h).fired; }
+    int fired = 0;
+};
+} // namespace
+
+TEST(TimerHook, SharesTheHeapWithTimersInDeadlineOrder) {
+    net::loop l;
+    std::vector<int> order;
+    struct recording : net::timer_hook {
+        recording(std::vector<int>& o, int n) : net::timer_hook(&recording::fire), order(&o), id(n) {}
+        static void fire(net::timer_hook& h) {
+            auto& r = static_cast<recording&>(h);
+            r.order->push_back(r.id);
+        }
+        std::vector<int>* order;
+        int id;
+    };
+    recording h1(order, 1), h3(order, 3);
+    net::timer t2(l), t4(l);
+    h3.start(l, 30ms);
+    t2.start(20ms, [&] { order.push_back(2); });
+    h1.start(l, 10ms);
+    t4.start(30ms, [&] { order.push_back(4); });  // same deadline as h3, armed later
+    EXPECT_EQ(l.active_timers(), 4u);
+    run_until(l, [&] { return order.size() == 4; });
+    EXPECT_EQ(order, (std::vector<int>{1, 2, 3, 4}));
+    EXPECT_FALSE(h1.active());
+    EXPECT_EQ(l.active_timers(), 0u);
+}
+
+TEST(TimerHook, CancelAndRestartMoveIt) {
+    net::loop l;
+    counting_owner a, b;
+    a.start(l, 1ms);
+    EXPECT_TRUE(a.active());
+    a.cancel(l);
+    EXPECT_FALSE(a.active());
+    EXPECT_EQ(l.active_timers(), 0u);
+    b.start(l, 500ms);
+    auto const first = b.deadline();
+    b.start(l, 2ms);  // re-arming moves the deadline, the hook stays once in the heap
+    EXPECT_LT(b.deadline(), first);
+    EXPECT_EQ(l.active_timers(), 1u);
+    run_until(l, [&] { return b.fired == 1; });
+    EXPECT_EQ(b.fired, 1);
+    EXPECT_EQ(a.fired, 0);
+    EXPECT_FALSE(b.active());
+}
+
+TEST(TimerHook, DestroyingTheLoopDisarmsIt) {
+    counting_owner h;
+    {
+        net::loop l;
+        h.start(l, 1h);
+        EXPECT_TRUE(h.active());
+    }
+    EXPECT_FALSE(h.active());
+}
+
+TEST(TimerHook, ItsCallbackMayRearmIt) {
+    net::loop l;
+    struct rearming : net::timer_hook {
+        explicit rearming(net::loop& lp) : net::timer_hook(&rearming::fire), loop(&lp) {}
+        static void fire(net::timer_hook& h) {
+            auto& r = static_cast<rearming&>(h);
+            if (++r.fired < 3) r.start(*r.loop, 1ms);
+        }
+        net::loop* loop;
+        int fired = 0;
+    } r(l);
+    r.start(l, 1ms);
+    run_until(l, [&] { return r.fired == 3; });
+    EXPECT_EQ(r.fired, 3);
+    EXPECT_FALSE(r.active());
+    EXPECT_EQ(l.active_timers(), 0u);
+}

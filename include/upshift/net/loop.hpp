@@ -28,7 +28,7 @@ public:
     virtual void on_io(std::uint32_t events) = 0;
 };
 
-class timer;
+class timer_hook;
 
 /// Something living on a loop outside the server's connection lists (an
 /// upgraded protocol session) that must hear when the server stops.
@@ -43,10 +43,10 @@ public:
 private:
     // The loop's list of watchers is intrusive: a listener costs two pointers and
     // no allocation (it matters at 10,000s of idle WebSocket sessions per loop).
+    // Watching: the list's head, or a predecessor.
     friend class loop;
     shutdown_listener* prev_watcher_ = nullptr;
     shutdown_listener* next_watcher_ = nullptr;
-    bool watching_ = false;
 };
 
 class loop {
@@ -105,20 +105,21 @@ public:
     std::size_t shutdown_listeners() const noexcept { return shutdown_listener_count_; }
 
 private:
-    friend class timer;
-    void schedule(timer* t);
-    void unschedule(timer* t);
+    friend class timer_hook;
+    void schedule(timer_hook* t);
+    void unschedule(timer_hook* t) noexcept;
     void sift(std::size_t i) noexcept;
     void fire_timers();
     void run_deferred();
     void refresh_time() noexcept;
     int next_timeout_ms(std::chrono::milliseconds cap) const;
+    bool watching(shutdown_listener const* l) const noexcept { return l == shutdown_head_ || l->prev_watcher_ != nullptr; }
 
     int epfd_ = -1;
     int wakefd_ = -1;
     clock::time_point now_{};
     long long unix_now_ = 0;
-    std::vector<timer*> heap_;  // min-heap on deadline; timer::index_ is its slot
+    std::vector<timer_hook*> heap_;  // min-heap on (deadline, seq); timer_hook::index_ is its slot
     std::uint64_t timer_seq_ = 0;
     std::vector<unique_function<void()>> deferred_;
     std::mutex posted_mu_;
@@ -134,11 +135,48 @@ private:
     std::unique_ptr<stop_flag> stop_;
 };
 
+/// A timer embedded in its owner, for objects that exist by the ten thousand (idle WebSocket
+/// sessions): 24 bytes, no heap allocation, no loop pointer, a plain function for a callback.
+/// The owner passes its loop to start() and cancel() and must cancel() before it is destroyed
+/// (destroying the loop disarms it). `fire` gets the hook back; an owner that derives from it
+/// casts to itself. Loop thread only. net::timer below is the convenient kind, built on it.
+class timer_hook {
+public:
+    using fire_fn = void (*)(timer_hook&);
+    explicit timer_hook(fire_fn fire) noexcept : fire_(fire) {}
+    timer_hook(timer_hook const&) = delete;
+    timer_hook& operator=(timer_hook const&) = delete;
+
+    /// (Re)arms: `fire` runs once, `after` from the loop's now(). Timers with equal deadlines
+    /// fire in the order they were armed.
+    void start(loop& l, std::chrono::milliseconds after) {
+        deadline_ = l.now() + after;
+        l.schedule(this);
+    }
+    void cancel(loop& l) noexcept {
+        if (index_ != npos) l.unschedule(this);
+    }
+    bool active() const noexcept { return index_ != npos; }
+    clock::time_point deadline() const noexcept { return deadline_; }
+
+protected:
+    ~timer_hook() = default;
+    void set_fire(fire_fn fire) noexcept { fire_ = fire; }
+
+private:
+    friend class loop;
+    static constexpr std::uint32_t npos = static_cast<std::uint32_t>(-1);
+    clock::time_point deadline_{};
+    fire_fn fire_;
+    std::uint32_t index_ = npos;  // slot in the loop's heap
+    std::uint32_t seq_ = 0;       // tie-break for equal deadlines (compared modulo 2^32)
+};
+
 /// A one-shot timer owned by the user; re-arm with start(). Destroying or
 /// cancelling it removes it from the loop. Loop thread only.
-class timer {
+class timer final : private timer_hook {
 public:
-    explicit timer(loop& l) noexcept : loop_(&l) {}
+    explicit timer(loop& l) noexcept : timer_hook(&timer::fire), loop_(&l) {}
     ~timer() {
         cancel();
         if (destroyed_) *destroyed_ = true;
@@ -149,19 +187,15 @@ public:
     /// (Re)arms: fn runs once after `after`. Replaces any pending callback.
     void start(std::chrono::milliseconds after, unique_function<void()> fn);
     /// Re-arms with the existing callback (cheap; used for sliding timeouts).
-    void restart(std::chrono::milliseconds after);
-    void cancel() noexcept;
-    bool active() const noexcept { return index_ != npos; }
-    clock::time_point deadline() const noexcept { return deadline_; }
+    void restart(std::chrono::milliseconds after) { timer_hook::start(*loop_, after); }
+    void cancel() noexcept { timer_hook::cancel(*loop_); }
+    using timer_hook::active;
+    using timer_hook::deadline;
 
 private:
-    friend class loop;
-    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    static void fire(timer_hook& h);
     loop* loop_;
-    clock::time_point deadline_{};
-    std::uint64_t seq_ = 0;  // tie-break: equal deadlines fire in start order
-    std::size_t index_ = npos;
-    bool* destroyed_ = nullptr;  // set while the callback runs: tells the loop if it died
+    bool* destroyed_ = nullptr;  // set while the callback runs: tells fire() if it died
     unique_function<void()> fn_;
 };
 

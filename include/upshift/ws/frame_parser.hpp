@@ -78,7 +78,8 @@ struct frame_step {
 
 class frame_parser {
 public:
-    explicit frame_parser(frame_parser_options const& o = {}) noexcept : options_(o) {}
+    explicit frame_parser(frame_parser_options const& o = {}) noexcept
+        : max_message_size_(o.max_message_size), allow_rsv1_(o.allow_rsv1) {}
 
     /// Parses from the start of `input`, the unconsumed bytes. Each call handles
     /// at most one frame: a header, plus as much of that frame's payload as is
@@ -88,39 +89,52 @@ public:
     frame_step parse(std::span<char> input) noexcept;
 
     /// The current (or last) frame's header; valid after a step with header_done.
-    frame_header const& header() const noexcept { return header_; }
+    frame_header header() const noexcept {
+        return {.fin = fin_, .rsv1 = rsv1_, .op = frame_op(), .masked = have_header_, .mask = mask_, .length = length_};
+    }
     /// Payload bytes of the current frame not delivered yet.
     std::uint64_t payload_remaining() const noexcept { return remaining_; }
     /// A data message has started and its FIN frame has not ended yet.
     bool in_message() const noexcept { return in_message_; }
     /// text or binary: the opcode of the current (or last) data message.
-    opcode message_opcode() const noexcept { return message_op_; }
+    opcode message_opcode() const noexcept { return static_cast<opcode>(ops_ >> 4); }
     /// The current data message's first frame had RSV1 set (compressed, RFC 7692).
     bool message_compressed() const noexcept { return message_compressed_; }
     /// Sum of the current data message's frame lengths so far (announced in headers).
     std::uint64_t message_size() const noexcept { return message_size_; }
 
-    frame_parser_options const& options() const noexcept { return options_; }
+    frame_parser_options options() const noexcept { return {.max_message_size = max_message_size_, .allow_rsv1 = allow_rsv1_}; }
 
     /// Forgets all state, including a sticky error.
     void reset() noexcept;
 
 private:
-    frame_step fail(std::error_code ec) noexcept;
+    frame_step fail(error e) noexcept;
     frame_step parse_header(std::span<char> input) noexcept;
     void deliver(std::span<char> input, std::size_t header_size, frame_step& step) noexcept;
+    opcode frame_op() const noexcept { return static_cast<opcode>(ops_ & 0x0F); }
+    void set_ops(opcode frame, opcode message) noexcept {
+        ops_ = static_cast<std::uint8_t>(static_cast<unsigned>(frame) | static_cast<unsigned>(message) << 4);
+    }
 
-    frame_parser_options options_;
-    frame_header header_;
+    // Packed (40 bytes): a server keeps one per connection, idle or not. RSV2/RSV3 are not
+    // stored: a header with either set fails. The payload offset for unmasking is
+    // length_ - remaining_.
+    std::uint64_t max_message_size_;
+    std::uint64_t length_ = 0;         ///< the current frame's payload length
     std::uint64_t remaining_ = 0;      ///< payload bytes of the current frame still to come
-    std::uint64_t offset_ = 0;         ///< payload bytes of the current frame already unmasked
     std::uint64_t message_size_ = 0;
+    masking_key mask_{};
     utf8_validator utf8_;              ///< text messages, uncompressed only
-    std::error_code error_;            ///< sticky after a failure
-    opcode message_op_ = opcode::text;
-    bool in_payload_ = false;          ///< inside a data frame's payload
-    bool in_message_ = false;
-    bool message_compressed_ = false;
+    std::uint8_t error_ = 0;           ///< a ws::error, sticky after a failure (0: none)
+    std::uint8_t ops_ = 0x11;          ///< the current frame's opcode | the message's << 4 (text, text)
+    bool fin_ : 1 = true;
+    bool rsv1_ : 1 = false;
+    bool have_header_ : 1 = false;     ///< a header was parsed (masked: the parser requires it)
+    bool in_payload_ : 1 = false;      ///< inside a data frame's payload
+    bool in_message_ : 1 = false;
+    bool message_compressed_ : 1 = false;
+    bool allow_rsv1_ : 1 = false;
 };
 
 } // namespace upshift::ws

@@ -63,6 +63,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <span>
@@ -96,7 +97,8 @@ struct options {
     std::size_t send_high_water = std::size_t{1} << 20;
     /// A send() while more than this is queued fails the connection with 1008 (slow reader).
     std::size_t max_buffered = std::size_t{64} << 20;
-    /// No byte in either direction for this long: close 1001 "idle timeout".
+    /// No byte in either direction for this long: close 1001 "idle timeout". Idle times are
+    /// kept in 32-bit milliseconds: this and ping_interval count as at most 24 days.
     std::chrono::milliseconds idle_timeout{120'000};
     /// Keep-alive: a Ping after this long without a byte from the peer (0: never). With
     /// pings on, idle_timeout counts only what the peer sends (its Pongs keep it open), so a
@@ -125,6 +127,11 @@ struct options {
     /// there during on_open only (copy what you need into user_data), which keeps an idle
     /// session small.
     bool keep_request = false;
+    /// Return freed heap pages to the system (glibc malloc_trim) a second after a burst of
+    /// upgrades on a loop ends: the handshakes' memory is freed then, but glibc keeps it
+    /// resident behind blocks still in use (src/ws/heap_trim.hpp). Costs one trim per burst;
+    /// turn it off when the process uses another allocator or manages its heap itself.
+    bool trim_heap_after_bursts = true;
 };
 
 enum class message_kind { text, binary };
@@ -144,15 +151,34 @@ struct behaviour {
     std::function<void(session&, std::uint16_t code, std::string_view reason)> on_close;
 };
 
-/// What make_protocol's sessions share (immutable).
+namespace detail {
+/// Keeps a session_config alive while sessions use it, so that a session holds a plain pointer
+/// (8 bytes) instead of a shared_ptr (16): the first session pins the config's own shared_ptr,
+/// the last one lets it go. A copied config starts unpinned.
+class config_pin {
+public:
+    config_pin() = default;
+    config_pin(config_pin const&) noexcept {}
+    config_pin& operator=(config_pin const&) noexcept { return *this; }
+
+private:
+    friend class ws::session;
+    std::mutex mu_;
+    std::size_t sessions_ = 0;
+    std::shared_ptr<void const> self_;
+};
+} // namespace detail
+
+/// What make_protocol's sessions share (immutable, apart from the pin).
 struct session_config {
     options opt;
     behaviour cb;
+    mutable detail::config_pin pin{};
 };
 
 /// One WebSocket connection. Owned by its loop: it frees itself after
 /// on_close (like upgrade::raw_channel). Loop thread only.
-class session final : public net::io_handler, public net::shutdown_listener {
+class session final : public net::io_handler, private net::timer_hook, public net::shutdown_listener {
 public:
     /// Takes over an upgraded connection; `subprotocol` is the one announced in the 101.
     /// Calls on_open, then handles upgraded.leftover (frames sent with the request) before
@@ -206,7 +232,8 @@ public:
     /// options::keep_request (otherwise an empty request_info).
     upgrade::request_info const& request() const noexcept;
     net::loop& loop() noexcept { return *loop_; }
-    std::string const& remote() const noexcept { return remote_; }
+    /// The peer's address as the server gave it ("ip:port").
+    std::string remote() const;
     /// True once a Close has been sent (no more send()).
     bool closing() const noexcept { return close_sent_ || closed_; }
 
@@ -223,10 +250,13 @@ public:
     void on_shutdown(bool force) noexcept override;
 
 private:
-    session(upgrade::upgraded u, std::shared_ptr<session_config const> config, std::string subprotocol,
+    session(upgrade::upgraded u, std::shared_ptr<session_config const> const& config, std::string subprotocol,
             std::optional<deflate_params> pmd);
     ~session() override;
-    void start(std::string leftover);
+    // Sessions live in a pool of their own, outside malloc's heap (src/ws/session_memory.hpp).
+    static void* operator new(std::size_t size);
+    static void operator delete(void* p) noexcept;
+    void start(std::string leftover, upgrade::request_info& request);
     void on_readable();
     /// Parses `input` (mutable: unmasked in place), acts on it; returns the bytes used.
     std::size_t process(std::span<char> input);
@@ -251,6 +281,7 @@ private:
     void release_held();
     bool send_result();
     void flush();
+    static void on_timer(net::timer_hook& t);
     void on_idle_timer();
     void on_write_error();
     void update_interest();
@@ -259,43 +290,53 @@ private:
     void touch();
     void touch_received();
     bool reading_wanted() const noexcept;
+    bool pinging() const noexcept { return opt().ping_interval > std::chrono::milliseconds::zero(); }
+    void keep_remote(std::string remote);
+    // The transport: the socket itself for plain TCP (no stream object), cold_state::stream
+    // otherwise (TLS).
+    int native_handle() const noexcept;
+    /// Bytes the stream holds that no readiness announces (net::stream::pending(); TLS).
+    std::size_t stream_pending() const noexcept;
+    void read_held_soon();
+    net::io_result read(std::span<char> buf);
+    net::io_result writev(std::span<iovec const> bufs);
+    void shutdown_write() noexcept;
+    void close_transport() noexcept;
+    net::send_queue* out() const noexcept { return cold_ ? cold_->out.get() : nullptr; }
+    bool out_pending() const noexcept;
 
     options const& opt() const noexcept { return config_->opt; }
     behaviour const& cb() const noexcept { return config_->cb; }
 
-    std::shared_ptr<session_config const> config_;
-    std::unique_ptr<net::stream> stream_;
+    // Laid out for size (bench/README.md, memory per idle connection: 160 bytes on x86-64, in a
+    // pool of their own, session_memory.hpp), with the io_handler's vtable pointer, the timer
+    // hook (24) and the shutdown listener (24) in front. The small fields share two words.
+    // The last byte read or written (without keep-alive pings) or read (with them), in
+    // milliseconds of the loop's clock modulo 2^32 (see options::idle_timeout's cap).
+    std::uint32_t last_active_ms_ = 0;
+    int fd_ = -1;                    // plain TCP: the socket; -1 with a stream (cold_state::stream)
+    std::uint32_t remote_ipv4_ = 0;  // remote() "a.b.c.d:port" packed (network order); else in cold_state
+    std::uint16_t remote_port_ = 0;
+    bool reading_ : 1 = false;  // registered for readable
+    bool writing_ : 1 = false;  // registered for writable
+    bool close_sent_ : 1 = false;
+    bool close_received_ : 1 = false;
+    bool failed_ : 1 = false;       // failed the connection: discard input, half-close after the Close
+    bool write_shut_ : 1 = false;
+    bool closed_ : 1 = false;
+    bool drain_owed_ : 1 = false;
+    bool corked_ : 1 = false;         // on_readable(): frames go to the thread's cork buffer
+    bool write_blocked_ : 1 = false;  // the socket said EAGAIN: wait for writable
+    // send_fragment(): the open message (the send()s held until it ends are in cold_state).
+    bool fragmenting_ : 1 = false;
+    bool fragment_compressed_ : 1 = false;
+    bool timer_closes_ : 1 = false;   // the timer is the close timeout (a Close was sent)
+    bool read_queued_ : 1 = false;    // read_held_soon() deferred a read
+
     net::loop* loop_;
-    std::unique_ptr<upgrade::request_info> request_;  // see options::keep_request
-    std::string remote_;
+    session_config const* config_;  // pinned (detail::config_pin)
 
     frame_parser parser_;
-
-    // Output: frames are written at once, or (while reading, see uncork()) gathered in a
-    // per-thread cork buffer and written together; only what the socket does not take is
-    // queued here, and the queue is freed once it drains.
-    std::unique_ptr<net::send_queue> out_;
-
-    net::timer timer_;  // the idle timeout while open; the close timeout once a Close is sent
-    net::clock::time_point last_active_{};    // last byte read or written
-    net::clock::time_point last_received_{};  // last byte read
-    net::clock::time_point last_ping_{};      // last keep-alive Ping (options::ping_interval)
-    std::uint32_t interest_ = 0;
-
-    std::uint16_t sent_code_ = 0;          // the code of the Close we sent (0: none sent)
-    std::uint16_t received_code_ = 0;      // the peer's Close (0: none received)
-    bool close_sent_ = false;
-    bool close_received_ = false;
-    bool failed_ = false;       // failed the connection: discard input, half-close after the Close
-    bool write_shut_ = false;
-    bool closed_ = false;
-    bool drain_owed_ = false;
-    bool corked_ = false;         // on_readable(): frames go to the thread's cork buffer
-    bool write_blocked_ = false;  // the socket said EAGAIN: wait for writable
-
-    // send_fragment(): the open message (the send()s held until it ends are in cold_state).
-    bool fragmenting_ = false;
-    bool fragment_compressed_ = false;
 
     // Handles and hub subscriptions (session_extras.hpp), allocated on first use.
     friend class hub;
@@ -312,6 +353,13 @@ private:
         std::string subprotocol;
         std::string pending;          // input not parsed yet; reads go to a per-thread buffer
         byte_buffer message;          // a message being reassembled (fragments, or a frame across reads)
+        // Output: frames are written at once, or (while reading, see uncork()) gathered in a
+        // per-thread cork buffer and written together; only what the socket does not take is
+        // queued here, and the queue is freed once it drains.
+        std::unique_ptr<net::send_queue> out;
+        std::unique_ptr<net::stream> stream;  // a transport other than plain TCP (TLS)
+        std::unique_ptr<upgrade::request_info> request;  // options::keep_request
+        std::string remote;                   // a remote() that is not "a.b.c.d:port"
         std::optional<deflate_params> deflate;
         std::unique_ptr<ws::deflater> compressor;  // negotiated permessage-deflate only
         std::unique_ptr<ws::inflater> decompressor;
@@ -319,9 +367,13 @@ private:
         std::string received_reason;
         std::vector<held_message> held;
         std::size_t held_bytes = 0;
+        std::uint16_t sent_code = 0;      // the code of the Close we sent (0: none sent)
+        std::uint16_t received_code = 0;  // the peer's Close (0: none received)
         ~cold_state();
     };
     cold_state& cold();
+    std::uint16_t sent_code() const noexcept { return cold_ ? cold_->sent_code : 0; }
+    std::uint16_t received_code() const noexcept { return cold_ ? cold_->received_code : 0; }
     std::size_t held_bytes() const noexcept;
     std::string_view sent_reason() const noexcept;
     std::string_view received_reason() const noexcept;

@@ -2,6 +2,10 @@
 // a raw client that masks its frames (tests/unit/ws/client_frames.hpp) and reads the server's
 // unmasked ones byte by byte (tests/support/ws_test_client.hpp). RFC 6455 sections are cited per
 // test.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <optional>
 #include <thread>
 
@@ -206,6 +210,47 @@ TEST_F(WsSessionTest, RequestAndFirstFrameInOneWrite) {
     ASSERT_TRUE(f) << c->error();
     EXPECT_EQ(f->op, op_binary);
     EXPECT_EQ(f->payload, "second");
+}
+
+/// "127.0.0.1:<port>" of the client's end of `c`: what the session's remote() must say.
+std::string local_address(raw_client const& c) {
+    sockaddr_in a{};
+    socklen_t n = sizeof a;
+    if (::getsockname(c.fd(), reinterpret_cast<sockaddr*>(&a), &n) != 0) return "getsockname failed";
+    return "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
+}
+
+// The session keeps the peer's address (packed, not as a string) and the upgrade request only
+// while on_open runs, unless options::keep_request (bench/README.md, memory per idle connection).
+TEST_F(WsSessionTest, RemoteAlwaysRequestDuringOnOpenOnly) {
+    ws::behaviour b;
+    b.on_open = [this](ws::session& s) { events.add("open:" + s.remote() + " " + s.request().target); };
+    b.on_message = [this](ws::session& s, std::string_view, ws::message_kind) {
+        events.add("later:" + s.remote() + " " + s.request().target + " " + std::to_string(s.request().headers.size()));
+    };
+    ASSERT_TRUE(start_ws({}, b));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    auto const remote = local_address(*c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "x")));
+    // An empty request_info after on_open.
+    EXPECT_TRUE(events.wait_for("later:" + remote + "  0")) << testing::PrintToString(events.with_prefix("later:"));
+    EXPECT_TRUE(events.contains("open:" + remote + " /ws")) << testing::PrintToString(events.with_prefix("open:"));
+}
+
+TEST_F(WsSessionTest, KeepRequestKeepsItForTheSessionsLife) {
+    ws::options opt;
+    opt.keep_request = true;
+    ws::behaviour b;
+    b.on_message = [this](ws::session& s, std::string_view, ws::message_kind) {
+        events.add("later:" + s.remote() + " " + s.request().method + " " + s.request().target);
+    };
+    ASSERT_TRUE(start_ws(opt, b));
+    auto c = open_ws();
+    ASSERT_TRUE(c);
+    ASSERT_TRUE(c->send_all(frame(opcode::text, "x")));
+    EXPECT_TRUE(events.wait_for("later:" + local_address(*c) + " GET /ws"))
+        << testing::PrintToString(events.with_prefix("later:"));
 }
 
 // §5.6: text and binary data frames come back with the same opcode, unmasked (§5.1), FIN set.

@@ -9,6 +9,8 @@
 // "close:<name>:<code>:<reason>", where <name> is the session's remote() ("c0", "c1", ...).
 #include <poll.h>
 
+#include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -39,6 +41,57 @@ inline std::string read_text(raw_client& c, std::chrono::milliseconds timeout = 
     }
     return f->payload;
 }
+
+/// A transport that is not net::tcp_stream (as TLS is not): it forwards to the socket and
+/// counts its calls, so a test can see that a session used it rather than the socket alone.
+/// With `piece` > 0 it behaves like TLS with several records in one segment: a read drains
+/// the socket into the stream, hands out at most `piece` bytes, and pending() tells what it
+/// still holds, which no readiness of the socket will announce.
+struct counting_stream final : net::stream {
+    struct counts {
+        std::atomic<int> reads{0}, writes{0}, shutdowns{0}, closes{0};
+        std::size_t piece = 0;
+    };
+    counting_stream(net::fd s, std::shared_ptr<counts> c) : inner(std::move(s)), n(std::move(c)) {}
+    net::io_result read(std::span<char> buf) override {
+        ++n->reads;
+        if (n->piece == 0) return inner.read(buf);
+        if (held.empty()) {
+            char chunk[4096];
+            for (;;) {
+                auto const r = inner.read(chunk);
+                if (r.bytes == 0) {
+                    if (held.empty()) return r;  // EAGAIN, EOF or an error, as the socket said
+                    break;
+                }
+                held.append(chunk, r.bytes);
+            }
+        }
+        std::size_t const k = std::min({buf.size(), held.size(), n->piece});
+        held.copy(buf.data(), k);
+        held.erase(0, k);
+        net::io_result r{};
+        r.bytes = k;
+        return r;
+    }
+    std::size_t pending() const noexcept override { return held.size(); }
+    net::io_result writev(std::span<iovec const> bufs) override {
+        ++n->writes;
+        return inner.writev(bufs);
+    }
+    int native_handle() const noexcept override { return inner.native_handle(); }
+    void shutdown_write() noexcept override {
+        ++n->shutdowns;
+        inner.shutdown_write();
+    }
+    void close() noexcept override {
+        ++n->closes;
+        inner.close();
+    }
+    net::tcp_stream inner;
+    std::shared_ptr<counts> n;
+    std::string held;
+};
 
 class ws_loops_fixture : public ::testing::Test {
 protected:
@@ -94,7 +147,9 @@ protected:
         std::string const id = "c" + std::to_string(clients_++);
         if (name) *name = id;
         auto* l = loops_.at(index).get();
-        std::unique_ptr<net::stream> stream = std::make_unique<net::tcp_stream>(std::move(accepted));
+        std::unique_ptr<net::stream> stream;
+        if (stream_counts) stream = std::make_unique<counting_stream>(std::move(accepted), stream_counts);
+        else stream = std::make_unique<net::tcp_stream>(std::move(accepted));
         l->post([l, stream = std::move(stream), id, config = config_]() mutable {
             upgrade::upgraded u;
             u.stream = std::move(stream);
@@ -152,6 +207,8 @@ protected:
     }
 
     event_log events;
+    /// Set: sessions get a counting_stream (counting into this) instead of a net::tcp_stream.
+    std::shared_ptr<counting_stream::counts> stream_counts;
 
 private:
     net::fd listener_;
