@@ -54,7 +54,9 @@ void write_access_line(server::access_entry const& e) {
     line += e.method;
     line += ' ';
     line += e.target;
-    line += " HTTP/1.";
+    line += " HTTP/";
+    line += std::to_string(e.version_major);
+    line += '.';
     line += std::to_string(e.version_minor);
     line += "\" ";
     line += std::to_string(e.status);

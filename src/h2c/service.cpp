@@ -20,7 +20,9 @@ std::function<void(upgrade::upgraded)> service::prior_knowledge() const {
 
 server::handler service::http1_handler() const {
     return [cfg = cfg_](server::exchange& ex) {
-        auto const* offer = find_h2c_offer(ex.upgrade_offers());
+        // RFC 9113 §3.1: "h2c" is HTTP/2 over cleartext TCP; over TLS the offer is ignored
+        // (HTTP/2 there is chosen by ALPN, §3.2).
+        auto const* offer = ex.secure() ? nullptr : find_h2c_offer(ex.upgrade_offers());
         auto settings = offer ? upgrade_settings(ex.request()) : std::nullopt;
         if (!settings) {
             // Not an h2c upgrade (or one RFC 7540 §3.2.1 forbids): plain HTTP/1.1.

@@ -2,7 +2,10 @@
 
 #include <sys/uio.h>
 
+#include <algorithm>
+
 #include "h2c/detail/stream_exchange.hpp"
+#include "upshift/http1/serializer.hpp"
 
 namespace upshift::h2c::detail {
 namespace {
@@ -22,6 +25,9 @@ session::session(std::shared_ptr<config const> cfg, upgrade::upgraded& u)
       leftover_(std::move(u.leftover)), idle_(*u.loop) {}
 
 session::~session() {
+    // Streams hold nghttp2's header buffers: they go first.
+    streams_.clear();
+    graveyard_.clear();
     if (h2_) nghttp2_session_del(h2_);
 }
 
@@ -50,8 +56,10 @@ void session::start_upgraded(std::shared_ptr<config const> cfg, upgrade::upgrade
         s->close();
         return;
     }
+    // nghttp2 keeps upgrade2's stream_user_data for clients only: set it here (find()).
+    nghttp2_session_set_stream_user_data(s->h2_, 1, st.get());
     st->adopt_http1_request(u.request, std::move(body));
-    s->streams_.emplace(1, std::move(st));
+    s->streams_.push_back(std::move(st));
     // Stream 1 is answered once the client's preface (its SETTINGS) has arrived,
     // not at once: a response sent right behind the 101 can land in the client's
     // HTTP/1.1 read buffer, and curl 7.88 fails (error 16) when more than 32 KiB
@@ -68,7 +76,10 @@ bool session::init() {
     nghttp2_session_callbacks* cbs = nullptr;
     nghttp2_session_callbacks_new(&cbs);
     nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, &session::on_begin_headers);
-    nghttp2_session_callbacks_set_on_header_callback(cbs, &session::on_header);
+    // The _callback2 form hands over reference-counted buffers: a stream keeps
+    // them instead of copying every name and value.
+    nghttp2_session_callbacks_set_on_header_callback2(cbs, &session::on_header);
+    nghttp2_session_callbacks_set_send_data_callback(cbs, &session::send_data);
     nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, &session::on_frame_recv);
     nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, &session::on_data_chunk);
     nghttp2_session_callbacks_set_on_stream_close_callback(cbs, &session::on_stream_close);
@@ -82,6 +93,9 @@ bool session::init() {
     nghttp2_option_set_stream_reset_rate_limit(opt, o.reset_burst, o.reset_rate);
     // CVE-2024-28182: a header block may not go on in CONTINUATION frames forever.
     nghttp2_option_set_max_continuations(opt, o.max_continuations);
+    // Closed streams are kept only to place new streams in the RFC 7540 priority
+    // tree, which RFC 9113 §5.3.1 deprecates and which this server does not use.
+    nghttp2_option_set_no_closed_streams(opt, 1);
     int const rv = nghttp2_session_server_new2(&h2_, cbs, this, opt);
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
@@ -96,6 +110,8 @@ bool session::init() {
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o.stream_window},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o.max_header_list_size},
         {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+        // RFC 9218 §2.1: no RFC 7540 priority signals; streams are served in order.
+        {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
     };
     nghttp2_submit_settings(h2_, NGHTTP2_FLAG_NONE, iv, std::size(iv));
     nghttp2_session_set_local_window_size(h2_, NGHTTP2_FLAG_NONE, 0,
@@ -169,23 +185,10 @@ void session::flush() {
         output_owed_ = true;
         return;
     }
-    auto const high = cfg_->opts.output_high_water;
     for (int round = 0; round < 16; ++round) {
         output_owed_ = false;
-        bool produced = false;
-        while (out_.size() < high) {
-            std::uint8_t const* data = nullptr;
-            in_nghttp2_ = true;
-            auto const n = nghttp2_session_mem_send(h2_, &data);
-            in_nghttp2_ = false;
-            if (n < 0) {
-                close();
-                return;
-            }
-            if (n == 0) break;
-            out_.append(as_view(data, static_cast<std::size_t>(n)));
-            produced = true;
-        }
+        bool const produced = produce_output();
+        if (closed_) return;
         write_out();
         if (closed_) return;
         // Go round again only if the queue emptied while nghttp2 may have more.
@@ -193,6 +196,61 @@ void session::flush() {
     }
     maybe_finish();
     update_interest();
+}
+
+bool session::produce_output() {
+    // One buffer per loop thread, reused by every session: output is gathered
+    // there (frames of every stream together) and written with one call; no
+    // allocation and no second copy unless the socket does not take it all.
+    // Another session flushing from inside this one's callbacks (an application
+    // answering across connections) finds it busy and uses its own out_.
+    thread_local gather scratch;
+    thread_local bool scratch_busy = false;
+    bool const direct = out_.empty() && !scratch_busy;
+    if (direct) {
+        scratch_busy = true;
+        scratch.clear();
+        sink_ = &scratch;
+    }
+    bool produced = false;
+    bool failed = false;
+    while (pending_output() < cfg_->opts.output_high_water) {
+        std::uint8_t const* data = nullptr;
+        in_nghttp2_ = true;
+        auto const n = nghttp2_session_mem_send(h2_, &data);
+        in_nghttp2_ = false;
+        if (n < 0) {
+            failed = true;
+            break;
+        }
+        if (n == 0) break;
+        queue_output(as_view(data, static_cast<std::size_t>(n)));
+        produced = true;
+    }
+    if (direct) {
+        sink_ = nullptr;
+        std::size_t written = 0;
+        while (!failed && written < scratch.size()) {
+            iovec iov[64];
+            int const cnt = scratch.fill(iov, 64, written);
+            auto r = stream_->writev({iov, static_cast<std::size_t>(cnt)});
+            if (r.bytes > 0) {
+                written += r.bytes;
+                touch();
+                continue;
+            }
+            if (r.ec != std::errc::operation_would_block) failed = true;
+            break;
+        }
+        // What the socket did not take is copied: the bodies referred to may change or go.
+        if (!failed) scratch.for_each_after(written, [this](std::string_view rest) { out_.append(rest); });
+        scratch.clear();
+        scratch_busy = false;
+        // A burst (up to output_high_water) should not pin its memory to the thread.
+        scratch.trim(256 * 1024);
+    }
+    if (failed) close();
+    return produced;
 }
 
 void session::write_out() {
@@ -243,7 +301,7 @@ void session::on_idle() {
     // stopped reading what is queued for it, keeps a stream's window shut while
     // response bytes wait, or never sent the preface stream 1 of an upgrade waits for.
     bool client_stalls = !out_.empty() || upgrade_pending_;
-    for (auto const& [id, st] : streams_)
+    for (auto const& st : streams_)
         if (st->buffered_amount() > 0) client_stalls = true;
     if (!streams_.empty() && !client_stalls) {
         touch();
@@ -283,19 +341,36 @@ void session::close() {
     // Streams still open are lost: their handlers hear it (on_abort).
     auto open = std::move(streams_);
     streams_.clear();
-    for (auto& [id, st] : open) st->on_closed(true);
+    for (auto& st : open) st->on_closed(true);
+    for (auto& st : open) graveyard_.push_back(std::move(st));
     // Events for this handler may still be pending in this dispatch.
-    loop_->defer([this, open = std::move(open)]() mutable {
-        open.clear();
-        delete this;
+    schedule_reap();
+}
+
+void session::schedule_reap() {
+    if (reap_scheduled_) return;
+    reap_scheduled_ = true;
+    loop_->defer([this] {
+        reap_scheduled_ = false;
+        graveyard_.clear();
+        if (closed_) delete this;
     });
+}
+
+std::string_view session::http_date() {
+    auto const now = loop_->unix_now();
+    if (now != date_second_) {
+        date_second_ = now;
+        date_ = http1::format_http_date(now, date_buf_);
+    }
+    return date_;
 }
 
 // --- nghttp2 callbacks -------------------------------------------------------
 
 stream_exchange* session::find(std::int32_t id) noexcept {
-    auto it = streams_.find(id);
-    return it == streams_.end() ? nullptr : it->second.get();
+    if (closed_) return nullptr;
+    return static_cast<stream_exchange*>(nghttp2_session_get_stream_user_data(h2_, id));
 }
 
 void session::dispatch(stream_exchange& s) {
@@ -318,18 +393,25 @@ int session::on_begin_headers(nghttp2_session* h2, nghttp2_frame const* frame, v
     auto* s = self(user);
     auto st = std::make_unique<stream_exchange>(*s, frame->hd.stream_id);
     nghttp2_session_set_stream_user_data(h2, frame->hd.stream_id, st.get());
-    s->streams_[frame->hd.stream_id] = std::move(st);
+    s->streams_.push_back(std::move(st));
     return 0;
 }
 
-int session::on_header(nghttp2_session*, nghttp2_frame const* frame, std::uint8_t const* name,
-                       std::size_t namelen, std::uint8_t const* value, std::size_t valuelen, std::uint8_t,
-                       void* user) {
-    // Request trailers (a second HEADERS) are accepted and not passed on: the
-    // exchange has no API for them.
-    if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
-    if (auto* st = self(user)->find(frame->hd.stream_id))
-        st->add_header(as_view(name, namelen), as_view(value, valuelen));
+int session::on_header(nghttp2_session*, nghttp2_frame const* frame, nghttp2_rcbuf* name,
+                       nghttp2_rcbuf* value, std::uint8_t, void* user) {
+    if (frame->hd.type != NGHTTP2_HEADERS) return 0;
+    // NGHTTP2_HCAT_HEADERS on a request stream: trailers, a HEADERS block after
+    // DATA that ends the stream (nghttp2 has checked both, RFC 9113 §8.1).
+    bool const trailer = frame->headers.cat == NGHTTP2_HCAT_HEADERS;
+    if (!trailer && frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
+    if (auto* st = self(user)->find(frame->hd.stream_id)) st->add_header(name, value, trailer);
+    return 0;
+}
+
+int session::send_data(nghttp2_session*, nghttp2_frame* frame, std::uint8_t const* framehd, std::size_t length,
+                       nghttp2_data_source* source, void*) {
+    // Only stream_exchange::produce asks for NO_COPY, with itself as the source.
+    static_cast<stream_exchange*>(source->ptr)->send_data(framehd, length, frame->data.padlen);
     return 0;
 }
 
@@ -344,9 +426,9 @@ int session::on_frame_recv(nghttp2_session*, nghttp2_frame const* frame, void* u
                 if (st->complete_head(end_stream)) {
                     s->dispatch(*st);
                 } else {
-                    // RFC 6585 §5 over HTTP/2: the head was too large to hand to the application.
-                    st->respond(static_cast<http1::status>(st->head_error()),
-                                {{"Content-Type", "text/plain"}}, "Request Header Fields Too Large\n");
+                    // The head cannot go to the application: too large (RFC 6585 §5)
+                    // or an unknown expectation (RFC 9110 §10.1.1).
+                    st->answer_head_error();
                 }
                 return 0;
             }
@@ -380,13 +462,18 @@ int session::on_data_chunk(nghttp2_session*, std::uint8_t, std::int32_t stream_i
 
 int session::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code, void* user) {
     auto* s = self(user);
-    auto it = s->streams_.find(stream_id);
+    auto* const found = s->find(stream_id);
+    if (!found) return 0;
+    nghttp2_session_set_stream_user_data(s->h2_, stream_id, nullptr);
+    // Streams tend to close in the order they opened: look from the front.
+    auto it = std::find_if(s->streams_.begin(), s->streams_.end(), [found](auto const& p) { return p.get() == found; });
     if (it == s->streams_.end()) return 0;
-    auto st = std::move(it->second);
+    auto st = std::move(*it);
     s->streams_.erase(it);
     st->on_closed(error_code != NGHTTP2_NO_ERROR);
     // The application may be inside a call on this stream: free it later.
-    s->loop_->defer([st = std::move(st)]() mutable { st.reset(); });
+    s->graveyard_.push_back(std::move(st));
+    s->schedule_reap();
     return 0;
 }
 

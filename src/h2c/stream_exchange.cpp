@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "h2c/detail/session.hpp"
+#include "upshift/http1/error.hpp"
 #include "upshift/http1/serializer.hpp"
 #include "upshift/server/server.hpp"
 
@@ -20,10 +21,15 @@ bool status_has_body(unsigned code) noexcept { return !(code < 200 || code == 20
 // handler written for HTTP/1.1 may still set them, so they are dropped here.
 // Content-Length is set by the stream itself from what the handler declared.
 bool dropped_response_field(std::string_view name) noexcept {
-    for (std::string_view n :
-         {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "content-length"})
-        if (ascii::iequals(name, n)) return true;
-    return false;
+    // By length first: this runs for every response field.
+    switch (name.size()) {
+        case 7: return ascii::iequals(name, "upgrade");
+        case 10: return ascii::iequals(name, "connection") || ascii::iequals(name, "keep-alive");
+        case 14: return ascii::iequals(name, "content-length");
+        case 16: return ascii::iequals(name, "proxy-connection");
+        case 17: return ascii::iequals(name, "transfer-encoding");
+        default: return false;
+    }
 }
 
 // The HTTP/1.1 request that became stream 1 keeps only end-to-end fields.
@@ -34,35 +40,67 @@ bool hop_by_hop_request_field(std::string_view name) noexcept {
     return false;
 }
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = ascii::to_lower(c);
-    return out;
+// RFC 9110 §10.1.1: Expect is a list; "100-continue" (case-insensitive) is the
+// only expectation defined. Sets expect_continue / expect_unknown as the
+// HTTP/1.1 parser does.
+void parse_expect(http1::request_head& h) {
+    h.for_each("expect", [&h](std::string_view list) {
+        while (!list.empty()) {
+            auto const comma = list.find(',');
+            auto item = list.substr(0, comma);
+            list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+            while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+            while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+            if (item.empty()) continue;
+            if (ascii::iequals(item, "100-continue"))
+                h.expect_continue = true;
+            else
+                h.expect_unknown = true;
+        }
+    });
+}
+
+std::string_view as_view(nghttp2_rcbuf* b) noexcept {
+    auto const v = nghttp2_rcbuf_get_buf(b);
+    return {reinterpret_cast<char const*>(v.base), v.len};
+}
+
+bool has_upper(std::string_view s) noexcept {
+    return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 // A header block for nghttp2_submit_*. nghttp2 copies names and values on
 // submit (no NO_COPY flags), so the block holds views and owns only what it
 // must: the :status digits and the application's field names lowered for
-// HTTP/2 (RFC 9113 §8.2.1), in one buffer reserved up front so that views into
-// it stay valid. This is the response hot path: at most two allocations per
-// block, not two per field.
+// HTTP/2 (RFC 9113 §8.2.1), in one buffer sized up front so that views into
+// it stay valid. This is the response hot path: for ordinary responses the
+// block lives on the stack and allocates nothing.
 class header_block {
 public:
     /// :status `code` (none when 0, for trailers) first, as RFC 9113 §8.3 requires of
     /// pseudo-header fields, then `fields` without the connection-specific ones;
-    /// `extra` is room for fields the stream adds after them with add().
-    header_block(unsigned code, http1::fields const& fields, std::size_t extra) {
+    header_block(unsigned code, http1::fields const& fields) {
+        // Room for the names that need lowering, all of them: views into names_ must stay valid.
         std::size_t name_bytes = 0;
-        for (auto const& [n, v] : fields) name_bytes += n.size();
-        names_.reserve(name_bytes);
-        nv_.reserve(fields.size() + extra + 1);
+        for (auto const& [n, v] : fields)
+            if (has_upper(n)) name_bytes += n.size();
+        if (name_bytes > sizeof inline_names_) {
+            heap_names_.resize(name_bytes);
+            names_ = heap_names_.data();
+        }
         if (code != 0) {
             auto const r = std::to_chars(std::begin(status_), std::end(status_), code);
             add(":status", {status_, static_cast<std::size_t>(r.ptr - status_)});
         }
-        for (auto const& [n, v] : fields)
-            if (!dropped_response_field(n)) add(lowered(n), v);
+        for (auto const& [n, v] : fields) {
+            if (dropped_response_field(n)) continue;
+            if (n.size() == 4 && ascii::iequals(n, "date")) has_date_ = true;
+            if (n.size() == 6 && ascii::iequals(n, "server")) has_server_ = true;
+            add(lowered(n), v);
+        }
     }
+    bool has_date() const noexcept { return has_date_; }
+    bool has_server() const noexcept { return has_server_; }
     header_block(header_block const&) = delete;
     header_block& operator=(header_block const&) = delete;
 
@@ -78,22 +116,112 @@ public:
 private:
     // Only names of the constructor's `fields` come here: they fit in what was reserved.
     std::string_view lowered(std::string_view name) {
-        bool const upper = std::any_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
-        if (!upper) return name;
-        auto const at = names_.size();
-        for (char c : name) names_.push_back(ascii::to_lower(c));
-        return std::string_view(names_).substr(at);
+        if (!has_upper(name)) return name;
+        char* const at = names_ + names_used_;
+        for (std::size_t i = 0; i < name.size(); ++i) at[i] = ascii::to_lower(name[i]);
+        names_used_ += name.size();
+        return {at, name.size()};
     }
 
     char status_[8] = {};
-    std::string names_;
-    std::vector<nghttp2_nv> nv_;
+    bool has_date_ = false;
+    bool has_server_ = false;
+    // Lowered names: in the block itself unless they are unusually long.
+    char inline_names_[512];
+    std::string heap_names_;
+    char* names_ = inline_names_;
+    std::size_t names_used_ = 0;
+    small_vec<nghttp2_nv, 24> nv_;
 };
 
 } // namespace
 
-stream_exchange::stream_exchange(session& s, std::int32_t id) : s_(s), id_(id) {}
-stream_exchange::~stream_exchange() { *alive_ = false; }
+namespace {
+
+// Freed stream blocks kept for the next stream on this thread (each loop is one
+// thread, and a stream is made and freed on its loop), up to a bound. Not under
+// AddressSanitizer: a recycled block would hide a use after free from it.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool recycle_blocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool recycle_blocks = false;
+#else
+constexpr bool recycle_blocks = true;
+#endif
+#else
+constexpr bool recycle_blocks = true;
+#endif
+
+struct block_cache {
+    static constexpr std::size_t max_blocks = recycle_blocks ? 256 : 0;
+    std::vector<void*> blocks;
+    block_cache() = default;
+    block_cache(block_cache const&) = delete;
+    block_cache& operator=(block_cache const&) = delete;
+    ~block_cache();
+};
+
+// Trivially destructible, so still readable while thread_local objects are being destroyed:
+// a stream freed after the cache is gone goes straight back to the heap.
+thread_local bool cache_gone = false;
+
+block_cache::~block_cache() {
+    cache_gone = true;
+    for (void* b : blocks) ::operator delete(b);
+}
+
+block_cache& stream_blocks() {
+    thread_local block_cache cache;
+    return cache;
+}
+
+} // namespace
+
+void* stream_exchange::operator new(std::size_t size) {
+    if (!recycle_blocks || cache_gone) return ::operator new(size);
+    auto& c = stream_blocks();
+    if (size == sizeof(stream_exchange) && !c.blocks.empty()) {
+        void* b = c.blocks.back();
+        c.blocks.pop_back();
+        return b;
+    }
+    return ::operator new(size);
+}
+
+void stream_exchange::operator delete(void* p, std::size_t size) noexcept {
+    if (!recycle_blocks || cache_gone) {
+        ::operator delete(p);
+        return;
+    }
+    auto& c = stream_blocks();
+    if (size == sizeof(stream_exchange) && c.blocks.size() < block_cache::max_blocks) {
+        try {
+            c.blocks.push_back(p);
+            return;
+        } catch (...) {
+            // no room to remember it: free it
+        }
+    }
+    ::operator delete(p);
+}
+
+stream_exchange::stream_exchange(session& s, std::int32_t id) : s_(s), id_(id), started_(s.loop().now()) {}
+
+stream_exchange::~stream_exchange() {
+    if (alive_) *alive_ = false;
+    release_held();
+}
+
+void stream_exchange::hold(nghttp2_rcbuf* b) {
+    nghttp2_rcbuf_incref(b);
+    held_.push_back(b);
+}
+
+void stream_exchange::release_held() noexcept {
+    for (auto* b : held_) nghttp2_rcbuf_decref(b);
+    held_.clear();
+}
 
 std::string_view stream_exchange::remote() const noexcept { return s_.remote(); }
 bool stream_exchange::secure() const noexcept { return s_.secure(); }
@@ -101,34 +229,59 @@ net::loop& stream_exchange::loop() noexcept { return s_.loop(); }
 
 // --- request head ------------------------------------------------------------
 
-void stream_exchange::add_header(std::string_view name, std::string_view value) {
+void stream_exchange::add_header(nghttp2_rcbuf* name_buf, nghttp2_rcbuf* value_buf, bool trailer) {
+    auto const name = as_view(name_buf);
+    auto const value = as_view(value_buf);
+    auto const limit = s_.cfg().opts.max_header_list_size;
     // RFC 9113 §6.5.2: the size of a field is its name and value plus 32 octets.
-    header_bytes_ += name.size() + value.size() + 32;
-    if (header_bytes_ > s_.cfg().opts.max_header_list_size) {
+    auto const size = name.size() + value.size() + 32;
+    if (trailer) {
+        // The same limit for the trailer section; above it the body ends in error.
+        trailer_bytes_ += size;
+        if (trailer_bytes_ > limit) {
+            trailers_too_large_ = true;
+            trailers_in_.clear();
+            return;
+        }
+        hold(name_buf);
+        hold(value_buf);
+        trailers_in_.push_back({name, value});
+        return;
+    }
+    header_bytes_ += size;
+    if (header_bytes_ > limit) {
         head_error_ = 431;
-        raw_.clear();
+        fields_.clear();
         return;
     }
     if (head_error_) return;
     if (!name.empty() && name.front() == ':') {
         // nghttp2 has checked the pseudo-header fields (RFC 9113 §8.3.1).
-        if (name == ":method")
-            method_ = value;
-        else if (name == ":path")
-            path_ = value;
-        else if (name == ":authority")
-            authority_ = value;
+        std::string_view* slot = name == ":method" ? &method_
+                               : name == ":path"   ? &path_
+                               : name == ":authority" ? &authority_
+                                                      : nullptr;
+        if (slot) {
+            hold(value_buf);
+            *slot = value;
+        }
         return;
     }
-    raw_.emplace_back(name, value);
+    hold(name_buf);
+    hold(value_buf);
+    fields_.push_back({name, value});
+}
+
+void stream_exchange::answer_head_error() {
+    auto const code = head_error_;
+    std::string_view const text =
+        code == 417 ? "Expectation Failed\n" : "Request Header Fields Too Large\n"; // RFC 9110 §10.1.1, RFC 6585 §5
+    respond(static_cast<http1::status>(code), {{"Content-Type", "text/plain"}}, std::string(text));
 }
 
 bool stream_exchange::complete_head(bool end_stream) {
     if (head_error_) return false;
-    fields_.clear();
-    fields_.reserve(raw_.size());
-    for (auto const& [n, v] : raw_) fields_.push_back({n, v});
-    head_.fields = fields_;
+    head_.fields = fields_.span();
     head_.version_major = 2;
     head_.version_minor = 0;
     head_.method_text = method_;
@@ -153,18 +306,43 @@ bool stream_exchange::complete_head(bool end_stream) {
     }
     has_body_ = head_.body == http1::body_kind::chunked ||
                 (head_.body == http1::body_kind::length && head_.content_length > 0);
+    parse_expect(head_);
+    if (head_.expect_unknown) {
+        // RFC 9110 §10.1.1: an expectation the server does not understand gets 417.
+        head_error_ = 417;
+        return false;
+    }
+    // RFC 9110 §10.1.1 over HTTP/2 (RFC 9113 §8.1): a 100 goes out as an interim
+    // HEADERS when the handler starts reading a body that has not started to arrive.
+    continue_owed_ = head_.expect_continue && has_body_;
     return true;
 }
 
 void stream_exchange::adopt_http1_request(upgrade::request_info const& r, std::string body) {
+    // One buffer for every name and value, reserved whole so that views into it stay valid.
+    char length_buf[24];
+    auto const lr = std::to_chars(std::begin(length_buf), std::end(length_buf), body.size());
+    std::string_view const length{length_buf, static_cast<std::size_t>(lr.ptr - length_buf)};
+    std::size_t total = r.method.size() + r.target.size() + std::size("content-length") + length.size();
+    for (auto const& [n, v] : r.headers) total += n.size() + v.size();
+    adopted_.reserve(total);
+    auto keep = [this](std::string_view x, bool lower) {
+        auto const at = adopted_.size();
+        adopted_.append(x);
+        if (lower)
+            for (auto i = at; i < adopted_.size(); ++i) adopted_[i] = ascii::to_lower(adopted_[i]);
+        return std::string_view(adopted_).substr(at);
+    };
     for (auto const& [n, v] : r.headers) {
         if (hop_by_hop_request_field(n)) continue;
-        if (ascii::iequals(n, "host")) authority_ = v;
-        raw_.emplace_back(lower(n), v);
+        auto const name = keep(n, true);
+        auto const value = keep(v, false);
+        if (name == "host") authority_ = value;
+        fields_.push_back({name, value});
     }
-    method_ = r.method;
-    path_ = r.target;
-    if (!body.empty()) raw_.emplace_back("content-length", std::to_string(body.size()));
+    method_ = keep(r.method, false);
+    path_ = keep(r.target, false);
+    if (!body.empty()) fields_.push_back({keep("content-length", false), keep(length, false)});
     complete_head(body.empty());
     if (!body.empty()) {
         // The body was read in HTTP/1.1 framing before the switch: it is all here,
@@ -198,7 +376,8 @@ void stream_exchange::deliver() {
         if (reader_.on_data) reader_.on_data(piece);
         consume(piece.size());
     }
-    if (reading_ && !reader_done_ && !closed_ && body_end_ && body_.empty()) end_reader({});
+    if (reading_ && !reader_done_ && !closed_ && body_end_ && body_.empty())
+        end_reader(trailers_too_large_ ? make_error_code(http1::error::trailer_too_large) : std::error_code{});
 }
 
 void stream_exchange::consume(std::size_t n) {
@@ -212,6 +391,7 @@ void stream_exchange::consume(std::size_t n) {
 
 void stream_exchange::end_reader(std::error_code ec) {
     reader_done_ = true;
+    trailers_visible_ = !ec;
     auto on_end = std::move(reader_.on_end);
     reader_ = {};
     if (on_end) on_end(ec);
@@ -221,6 +401,12 @@ void stream_exchange::read_body(server::body_reader reader) {
     if (reading_) return;
     reading_ = true;
     reader_ = std::move(reader);
+    if (continue_owed_) {
+        continue_owed_ = false;
+        // RFC 9110 §10.1.1: a server MAY omit the 100 once some of the content has arrived.
+        if (!body_end_ && unconsumed_ == 0 && body_.empty() && !responded_)
+            send_interim(http1::status::continue_, {});
+    }
     deliver();
 }
 
@@ -246,7 +432,7 @@ std::error_code stream_exchange::send_interim(http1::status s, http1::fields con
     if (responded_) return make_error_code(server::error::interim_after_final);
     // RFC 9113 §8.1: an interim response is a HEADERS frame without END_STREAM
     // whose :status is 1xx, before the final response's HEADERS.
-    header_block const b{code, f, 0};
+    header_block const b{code, f};
     nghttp2_submit_headers(s_.h2(), NGHTTP2_FLAG_NONE, id_, nullptr, b.data(), b.size(), nullptr);
     s_.flush();
     return {};
@@ -255,16 +441,15 @@ std::error_code stream_exchange::send_interim(http1::status s, http1::fields con
 void stream_exchange::submit_head(unsigned code, http1::fields const& headers,
                                   std::optional<std::uint64_t> length, bool with_data) {
     auto const& o = s_.cfg().opts;
-    header_block b{code, headers, 3};
+    header_block b{code, headers};
     char length_buf[24];
     if (length && status_has_body(code)) {
         auto const r = std::to_chars(std::begin(length_buf), std::end(length_buf), *length);
         b.add("content-length", {length_buf, static_cast<std::size_t>(r.ptr - length_buf)});
     }
-    char date_buf[32];
-    if (o.date_header && !headers.has("date"))
-        b.add("date", http1::format_http_date(s_.loop().unix_now(), date_buf));
-    if (!o.server_header.empty() && !headers.has("server")) b.add("server", o.server_header);
+    if (o.date_header && !b.has_date()) b.add("date", s_.http_date());
+    if (!o.server_header.empty() && !b.has_server()) b.add("server", o.server_header);
+    status_ = code;
     nghttp2_data_provider prd{};
     prd.source.ptr = this;
     prd.read_callback = &stream_exchange::read_data;
@@ -274,6 +459,7 @@ void stream_exchange::submit_head(unsigned code, http1::fields const& headers,
 void stream_exchange::respond(http1::status s, http1::fields headers, std::string body) {
     if (responded_ || closed_) return;
     responded_ = true;
+    continue_owed_ = false;
     unsigned const code = http1::to_int(s);
     // As over HTTP/1.1: HEAD gets the length of the body it would have had.
     std::optional<std::uint64_t> length = body.size();
@@ -295,6 +481,7 @@ server::response_writer& stream_exchange::start_response(http1::status s, http1:
         return *this;
     }
     responded_ = true;
+    continue_owed_ = false;
     unsigned const code = http1::to_int(s);
     bool const with_data = status_has_body(code) && !head_request_;
     submit_head(code, headers, content_length, with_data);
@@ -339,36 +526,59 @@ ssize_t stream_exchange::read_data(nghttp2_session*, std::int32_t, std::uint8_t*
     return static_cast<stream_exchange*>(source->ptr)->produce(buf, length, flags);
 }
 
-ssize_t stream_exchange::produce(std::uint8_t* buf, std::size_t length, std::uint32_t* flags) {
+ssize_t stream_exchange::produce(std::uint8_t*, std::size_t length, std::uint32_t* flags) {
     std::size_t const n = std::min(length, buffered_amount());
-    if (n > 0) std::memcpy(buf, out_.data() + out_offset_, n);
-    out_offset_ += n;
-    if (out_offset_ == out_.size()) {
-        out_.clear();
-        out_offset_ = 0;
-    }
-    if (drain_owed_ && buffered_amount() < s_.cfg().opts.send_high_water / 2) {
-        drain_owed_ = false;
-        // Outside nghttp2: the application will write again from on_drain.
-        s_.loop().defer([this, alive = alive_] {
-            if (*alive && !closed_ && on_drain_) on_drain_();
-        });
-    }
     if (n == 0 && !out_eof_) {
         deferred_ = true;
         return NGHTTP2_ERR_DEFERRED;
     }
-    if (out_eof_ && buffered_amount() == 0) {
+    // nghttp2 calls send_data() for these n bytes next, before anything else on
+    // this session: they are not copied into its frame buffer.
+    if (n > 0) *flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+    if (out_eof_ && n == buffered_amount()) {
         *flags |= NGHTTP2_DATA_FLAG_EOF;
         if (!trailers_.empty()) {
             // RFC 9113 §8.1: trailers are a HEADERS frame that ends the stream.
             *flags |= NGHTTP2_DATA_FLAG_NO_END_STREAM;
-            header_block const b{0, trailers_, 0};
+            header_block const b{0, trailers_};
             nghttp2_submit_trailer(s_.h2(), id_, b.data(), b.size());
         }
         mark_complete();
     }
     return static_cast<ssize_t>(n);
+}
+
+void stream_exchange::send_data(std::uint8_t const* framehd, std::size_t length, std::size_t padlen) {
+    // The frame as RFC 9113 §6.1 lays it out: header, pad length, data, padding.
+    static constexpr char zeros[256] = {};
+    s_.queue_output({reinterpret_cast<char const*>(framehd), 9});
+    if (padlen > 0) {
+        char const pad_length = static_cast<char>(padlen - 1);
+        s_.queue_output({&pad_length, 1});
+    }
+    length = std::min(length, buffered_amount());
+    std::string_view const payload{out_.data() + out_offset_, length};
+    // After finish() (or respond()) nothing is appended to out_ any more and it lives as long as
+    // the stream: the bytes can be written from where they are.
+    if (out_eof_)
+        s_.queue_output_stable(payload);
+    else
+        s_.queue_output(payload);
+    if (padlen > 1) s_.queue_output({zeros, padlen - 1});
+    out_offset_ += length;
+    body_sent_ += length;
+    if (out_offset_ == out_.size() && !out_eof_) {
+        out_.clear();
+        out_offset_ = 0;
+    }
+    if (drain_owed_ && buffered_amount() < s_.cfg().opts.send_high_water / 2) {
+        drain_owed_ = false;
+        if (!alive_) alive_ = std::make_shared<bool>(true);
+        // Outside nghttp2: the application will write again from on_drain.
+        s_.loop().defer([this, alive = alive_] {
+            if (*alive && !closed_ && on_drain_) on_drain_();
+        });
+    }
 }
 
 void stream_exchange::mark_complete() {
@@ -394,11 +604,34 @@ void stream_exchange::on_closed(bool reset) {
     if (unconsumed_ > 0 && s_.h2()) nghttp2_session_consume_connection(s_.h2(), unconsumed_);
     unconsumed_ = 0;
     closed_ = true;
+    log_access();
     bool const lost = reset || !complete_;
     if (reading_ && !reader_done_) end_reader(make_error_code(server::error::connection_lost));
     if (lost && !complete_) {
         if (auto fn = std::move(on_abort_)) fn();
     }
+}
+
+} // namespace upshift::h2c::detail
+
+namespace upshift::h2c::detail {
+
+void stream_exchange::log_access() {
+    // As over HTTP/1.1: one line per response, once it has ended (here: the
+    // stream closed), also when the stream was reset after the response began.
+    auto const& log = s_.cfg().opts.access_log;
+    if (!log || logged_ || status_ == 0) return;
+    logged_ = true;
+    server::access_entry e;
+    e.remote = s_.remote();
+    e.method = method_;
+    e.target = path_;
+    e.version_major = 2;
+    e.version_minor = 0;
+    e.status = status_;
+    e.body_bytes = body_sent_;
+    e.duration = std::chrono::duration_cast<std::chrono::microseconds>(net::clock::now() - started_);
+    log(e);
 }
 
 } // namespace upshift::h2c::detail

@@ -24,9 +24,14 @@ void handle(server::exchange& ex) {
     auto const path = ex.request().path();
     char const kind = path.size() > 1 ? path[1] : 'r';
     switch (kind) {
-        case 'b': // the body, then an answer with it
+        case 'b': // the body (after a 100 if the request expects one), then an answer with it and its trailers
             ex.read_body_all(64 * 1024, [&ex](std::error_code ec, std::string body) {
-                if (!ec) ex.respond(http1::status::ok, {}, std::move(body));
+                if (ec) return;
+                for (auto const& f : ex.request_trailers()) {
+                    body += f.name;
+                    body += f.value;
+                }
+                ex.respond(http1::status::ok, {}, std::move(body));
             });
             break;
         case 's': { // streamed, with trailers, after a 103

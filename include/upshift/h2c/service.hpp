@@ -18,6 +18,7 @@
 #include <string>
 
 #include "upshift/server/exchange.hpp"
+#include "upshift/server/options.hpp"
 #include "upshift/upgrade/upgraded.hpp"
 
 namespace upshift::h2c {
@@ -53,6 +54,10 @@ struct options {
     /// route, and a client that does not want it gains nothing from the field.
     bool advertise = false;
     bool date_header = true;
+    /// Called on the loop thread once per answered stream, after its response
+    /// ends (or the stream is reset after it began), with version_major 2 and
+    /// version_minor 0; empty = no access log. Usually server::options::access_log.
+    std::function<void(server::access_entry const&)> access_log;
 };
 
 namespace detail {

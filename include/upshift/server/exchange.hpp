@@ -70,6 +70,11 @@ public:
     virtual void read_body(body_reader reader) = 0;
     /// Convenience: collects the whole body (up to `max` bytes, else on_end gets body_too_large).
     virtual void read_body_all(std::size_t max, unique_function<void(std::error_code, std::string)> done) = 0;
+    /// The request's trailer fields (RFC 9110 §6.5): HTTP/2 trailers (RFC 9113
+    /// §8.1), or HTTP/1.1 chunked trailers where the transport keeps them. Valid
+    /// from the body's successful on_end until the exchange ends; empty before,
+    /// and when the transport does not offer them.
+    virtual std::span<http1::field const> request_trailers() const noexcept { return {}; }
     /// Backpressure: stop / resume delivering body pieces.
     virtual void pause_body() noexcept = 0;
     virtual void resume_body() = 0;
@@ -121,6 +126,12 @@ using handler = std::function<void(exchange&)>;
 /// was handled either way; false when no protocol of `r` wanted it: answer
 /// normally (perhaps 426 with `Upgrade: r.advertise()`).
 bool accept_upgrade(exchange& ex, upgrade::registry const& r);
+
+/// RFC 2817 §4.2 (mandatory upgrade), for resources that must not be served in plaintext: over
+/// TLS (HTTPS, or a connection upgraded in place) returns false, answer normally; otherwise
+/// answers `426 Upgrade Required` with `Upgrade: TLS/1.2, HTTP/1.1` and `Connection: Upgrade`
+/// and returns true. Usage: `if (server::require_tls(ex)) return;`
+bool require_tls(exchange& ex);
 
 /// read_body_all()'s mechanism for every transport: a body_reader that collects the body up to
 /// `max` bytes (`reserve` ahead when the length is known) and calls `done` once. Above `max`,

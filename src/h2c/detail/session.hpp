@@ -3,21 +3,28 @@
 // between, one stream_exchange per request stream.
 //
 // nghttp2 is driven in "memory" mode: socket bytes go in with
-// nghttp2_session_mem_recv, frames come out with nghttp2_session_mem_send into
-// a send queue that is written with writev. nghttp2 is not re-entrant: an
+// nghttp2_session_mem_recv, frames come out with nghttp2_session_mem_send. A
+// flush gathers all the frames nghttp2 has, for every stream, in the loop
+// thread's `gather` and writes them with one writev; only what the socket does
+// not take is copied into the session's send queue (written when writable).
+// DATA payloads skip nghttp2's frame buffer: the send_data callback queues the
+// frame header and refers to the stream's bytes (NGHTTP2_DATA_FLAG_NO_COPY), so
+// a finished response body is not copied at all in user space when the socket
+// takes it at once. nghttp2 is not re-entrant: an
 // application call that wants output while nghttp2 is running (a handler that
 // responds from inside a callback) only marks the output as owed; it is
 // produced when nghttp2 returns.
 //
 // Ownership: the session owns itself (like upgrade::raw_channel) and frees
 // itself after the dispatch phase once closed. It owns its streams.
-#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <nghttp2/nghttp2.h>
 
 #include "h2c/detail/config.hpp"
+#include "h2c/detail/gather.hpp"
 #include "upshift/net/loop.hpp"
 #include "upshift/net/send_queue.hpp"
 #include "upshift/net/stream.hpp"
@@ -44,6 +51,24 @@ public:
     /// Produces and writes what nghttp2 has to send (or marks it owed while
     /// nghttp2 is running). Safe to call from any application callback.
     void flush();
+    /// Queues bytes for the socket, behind every frame queued before them.
+    void queue_output(std::string_view bytes) {
+        if (sink_)
+            sink_->copy(bytes);
+        else
+            out_.append(bytes);
+    }
+    /// The same for bytes that stay valid and unchanged until the stream is
+    /// freed (a finished response body): written from where they are when the
+    /// socket takes them at once, copied only otherwise.
+    void queue_output_stable(std::string_view bytes) {
+        if (sink_)
+            sink_->refer(bytes);
+        else
+            out_.append(bytes);
+    }
+    /// The Date field value for this second (formatted once per second, not per response).
+    std::string_view http_date();
 
     void on_io(std::uint32_t events) override;
     void on_shutdown(bool force) noexcept override;
@@ -55,18 +80,22 @@ private:
     void register_with_loop();
     void feed(std::string_view bytes);
     void on_readable();
+    bool produce_output(); // nghttp2's frames -> the socket (what does not fit: out_)
     void write_out();
+    std::size_t pending_output() const noexcept { return out_.size() + (sink_ ? sink_->size() : 0); }
     void update_interest();
     void touch();
     void on_idle();
     void close();
     void maybe_finish();
+    void schedule_reap(); // frees the graveyard (and the session, once closed) after this dispatch
 
     // nghttp2 callbacks
     static int on_begin_headers(nghttp2_session*, nghttp2_frame const* frame, void* user);
-    static int on_header(nghttp2_session*, nghttp2_frame const* frame, std::uint8_t const* name,
-                         std::size_t namelen, std::uint8_t const* value, std::size_t valuelen,
-                         std::uint8_t flags, void* user);
+    static int on_header(nghttp2_session*, nghttp2_frame const* frame, nghttp2_rcbuf* name,
+                         nghttp2_rcbuf* value, std::uint8_t flags, void* user);
+    static int send_data(nghttp2_session*, nghttp2_frame* frame, std::uint8_t const* framehd,
+                         std::size_t length, nghttp2_data_source* source, void* user);
     static int on_frame_recv(nghttp2_session*, nghttp2_frame const* frame, void* user);
     static int on_data_chunk(nghttp2_session*, std::uint8_t flags, std::int32_t stream_id,
                              std::uint8_t const* data, std::size_t len, void* user);
@@ -83,8 +112,18 @@ private:
     bool secure_ = false;  // over TLS (ALPN h2), not cleartext h2c
     std::string leftover_;
     nghttp2_session* h2_ = nullptr;
-    std::map<std::int32_t, std::unique_ptr<stream_exchange>> streams_;
+    // Open streams; nghttp2's stream user data points at each (find()).
+    std::vector<std::unique_ptr<stream_exchange>> streams_;
+    /// Closed streams, freed together after this dispatch (the application may
+    /// still be inside a call on one): one deferred task per batch, not per stream.
+    std::vector<std::unique_ptr<stream_exchange>> graveyard_;
+    long long date_second_ = -1;
+    char date_buf_[32] = {};
+    std::string_view date_;
     net::send_queue out_;
+    /// While producing with an empty out_: the loop thread's scratch buffer, written at
+    /// once; only what the socket does not take is copied into out_.
+    gather* sink_ = nullptr;
     net::timer idle_;
     std::uint32_t interest_ = 0;
     bool in_nghttp2_ = false; // inside mem_recv / mem_send: output is only marked owed
@@ -94,6 +133,7 @@ private:
     bool registered_ = false;      // on the loop and watching shutdown
     bool upgrade_pending_ = false; // stream 1 waits for the client's SETTINGS (start_upgraded)
     bool peer_eof_ = false;
+    bool reap_scheduled_ = false;
 };
 
 } // namespace upshift::h2c::detail
