@@ -1,15 +1,20 @@
 // Echo check of a WebSocket server with the npm `ws` client (an implementation independent of
-// upshift's). Usage: node ws_echo_client.mjs URL [--deflate]
+// upshift's). Usage: node ws_echo_client.mjs URL [--deflate] [--ca FILE]
+// A wss:// URL runs the same checks over TLS; --ca FILE is the PEM certificate to trust (the
+// server's own, for a self-signed one), and the certificate must name the URL's host.
 // Sends text, binary, a 1 MiB binary and a 1 MiB text message, and a message sent as fragments
 // (ws's `fin: false` sends continuation frames, RFC 6455 §5.4); checks every echo, pings, closes
 // with 1000 (§7.1.2) and prints one JSON summary line. Exit 0 only if every check passed.
+import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 
 const args = process.argv.slice(2);
-const url = args.find((a) => !a.startsWith('--'));
+const caAt = args.indexOf('--ca');
+const caFile = caAt >= 0 ? args[caAt + 1] : undefined;
+const url = args.find((a, i) => !a.startsWith('--') && !(caAt >= 0 && i === caAt + 1));
 const deflate = args.includes('--deflate');
-if (!url) {
-    console.error('usage: node ws_echo_client.mjs URL [--deflate]');
+if (!url || (caAt >= 0 && !caFile)) {
+    console.error('usage: node ws_echo_client.mjs URL [--deflate] [--ca FILE]');
     process.exit(2);
 }
 
@@ -21,7 +26,9 @@ const fail = (why) => {
 };
 setTimeout(() => fail('timed out after 60 s'), 60_000).unref();
 
-const ws = new WebSocket(url, { perMessageDeflate: deflate, maxPayload: 8 * 1024 * 1024 });
+const options = { perMessageDeflate: deflate, maxPayload: 8 * 1024 * 1024 };
+if (caFile) options.ca = readFileSync(caFile);  // verification stays on: only this CA is trusted
+const ws = new WebSocket(url, options);
 const queue = [];
 let waiter = null;
 ws.on('message', (data, isBinary) => {
@@ -53,6 +60,12 @@ async function echo(name, payload, binary) {
 ws.on('open', async () => {
     try {
         summary.extensions = ws.extensions || '';
+        if (url.startsWith('wss:')) {
+            // The TLS socket under the WebSocket: verified against --ca, and which TLS version.
+            const sock = ws._socket;
+            summary.tls = { authorized: !!sock.authorized, protocol: sock.getProtocol ? sock.getProtocol() : null };
+            check('tls authorized', sock.authorized === true, `authorizationError: ${sock.authorizationError}`);
+        }
         if (!deflate) check('no extension negotiated', ws.extensions === '', `extensions: ${ws.extensions}`);
         else check('permessage-deflate negotiated', String(ws.extensions).includes('permessage-deflate'), `extensions: ${ws.extensions}`);
         await echo('text', 'h\u00e9llo, w\u00f6rld \u{1F600}', false);

@@ -1,6 +1,7 @@
 #include "server/detail/worker.hpp"
 
 #include "server/detail/connection.hpp"
+#include "server/detail/tls_handshake.hpp"
 #include "upshift/net/listener.hpp"
 #include "upshift/net/stream.hpp"
 #include "upshift/tls/stream.hpp"
@@ -13,6 +14,7 @@ worker::worker(options const& opts, handler const& h, std::atomic<std::size_t>& 
 worker::~worker() {
     // Close whatever is left and let the loop free it.
     while (head_) head_->close_now();
+    while (handshakes_) handshakes_->close_now();
     loop_.notify_shutdown(true);
     acceptor_.reset();
     tls_acceptor_.reset();
@@ -23,7 +25,7 @@ void worker::attach_listener(net::fd listener) {
     acceptor_ = std::make_unique<net::acceptor>(
         loop_, std::move(listener),
         [this](net::fd s, net::endpoint const& peer) {
-            on_accept(std::make_unique<net::tcp_stream>(std::move(s)), peer.to_string(), false);
+            accept_connection(std::make_unique<net::tcp_stream>(std::move(s)), peer.to_string(), false);
         });
 }
 
@@ -31,14 +33,37 @@ void worker::attach_tls_listener(net::fd listener, std::shared_ptr<tls::server_c
     tls_ = std::move(ctx);
     tls_acceptor_ = std::make_unique<net::acceptor>(
         loop_, std::move(listener), [this](net::fd s, net::endpoint const& peer) {
-            // The handshake runs inside the connection's first reads (tls::stream).
-            on_accept(std::make_unique<tls::stream>(tls_, std::make_unique<net::tcp_stream>(std::move(s))),
-                      peer.to_string(), true);
+            accept_tls(std::make_unique<tls::stream>(tls_, std::make_unique<net::tcp_stream>(std::move(s))),
+                       peer.to_string());
         });
 }
 
-void worker::on_accept(std::unique_ptr<net::stream> s, std::string remote, bool secure) {
-    if (count_ >= opts_.max_connections || shutting_down_) return;  // the socket closes here
+bool worker::full() const noexcept { return count_ + handshake_count_ >= opts_.max_connections; }
+
+void worker::accept_tls(std::unique_ptr<tls::stream> s, std::string remote) {
+    if (full() || shutting_down_) return;  // the socket closes here
+    // ALPN picks HTTP/1.1 or HTTP/2 during the handshake, so it runs before either exists.
+    auto* h = new tls_handshake(*this, std::move(s), std::move(remote));
+    h->next = handshakes_;
+    if (handshakes_) handshakes_->prev = h;
+    handshakes_ = h;
+    ++handshake_count_;
+    total_.fetch_add(1, std::memory_order_relaxed);
+    h->start();
+}
+
+void worker::release(tls_handshake* h) noexcept {
+    if (h->prev) h->prev->next = h->next;
+    else handshakes_ = h->next;
+    if (h->next) h->next->prev = h->prev;
+    h->prev = h->next = nullptr;
+    --handshake_count_;
+    total_.fetch_sub(1, std::memory_order_relaxed);
+    loop_.defer([h] { delete h; });
+}
+
+connection* worker::accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure) {
+    if (full() || shutting_down_) return nullptr;  // the socket closes here
     auto* c = new connection(*this, std::move(s), std::move(remote), secure);
     c->next = head_;
     if (head_) head_->prev = c;
@@ -46,6 +71,7 @@ void worker::on_accept(std::unique_ptr<net::stream> s, std::string remote, bool 
     ++count_;
     total_.fetch_add(1, std::memory_order_relaxed);
     c->start();
+    return c;
 }
 
 void worker::release(connection* c) noexcept {
@@ -70,6 +96,8 @@ void worker::drain() {
     shutting_down_ = true;
     if (acceptor_) acceptor_->close();
     if (tls_acceptor_) tls_acceptor_->close();
+    // A handshake under way has no request yet: like an idle connection, it closes now.
+    while (handshakes_) handshakes_->close_now();
     for (auto* c = head_; c;) {
         auto* next = c->next;
         c->shutdown_gracefully();
@@ -81,6 +109,7 @@ void worker::drain() {
     while ((head_ || loop_.shutdown_listeners() > 0) && net::clock::now() < deadline)
         loop_.run_once(std::chrono::milliseconds(50));
     while (head_) head_->close_now();
+    while (handshakes_) handshakes_->close_now();
     loop_.notify_shutdown(true);
     loop_.run_once(std::chrono::milliseconds(0));
 }

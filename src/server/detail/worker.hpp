@@ -14,10 +14,12 @@
 #include "upshift/server/options.hpp"
 
 namespace upshift::net { class acceptor; }
+namespace upshift::tls { class stream; }
 
 namespace upshift::server::detail {
 
 class connection;
+class tls_handshake;
 
 class worker {
 public:
@@ -43,9 +45,16 @@ public:
 
     /// Called by a connection once it is closed; frees it after the dispatch phase.
     void release(connection* c) noexcept;
+    /// The same for a TLS handshake that ended (handed on or closed).
+    void release(tls_handshake* h) noexcept;
+
+    /// Starts an HTTP/1.1 connection on `s`; null when over max_connections or stopping
+    /// (the stream is closed then). `secure`: `s` is TLS.
+    connection* accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure);
 
 private:
-    void on_accept(std::unique_ptr<net::stream> s, std::string remote, bool secure);
+    void accept_tls(std::unique_ptr<tls::stream> s, std::string remote);
+    bool full() const noexcept;
     void drain();
 
     options const& opts_;
@@ -59,6 +68,8 @@ private:
     byte_buffer scratch_{4096};
     connection* head_ = nullptr;  // intrusive list of open connections
     std::size_t count_ = 0;
+    tls_handshake* handshakes_ = nullptr;  // intrusive list of TLS handshakes under way
+    std::size_t handshake_count_ = 0;
     bool shutting_down_ = false;
 };
 
