@@ -81,7 +81,7 @@ struct option_spec {
 };
 
 // One table: parsing, and the help text below, list the same options.
-constexpr std::array<option_spec, 20> serve_options{{
+constexpr std::array<option_spec, 24> serve_options{{
     {"listen", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (!net::endpoint::parse(v, c.server.listen))
@@ -166,6 +166,28 @@ constexpr std::array<option_spec, 20> serve_options{{
          c.tls_listen_given = true;
          return {};
      }},
+    {"tls-self-signed", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.tls_self_signed = true;
+         return {};
+     }},
+    {"tls-upgrade", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.tls_upgrade = true;
+         return {};
+     }},
+    {"tls-upgrade-any-request-unsafe", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.server.tls_upgrade_policy = server::tls_upgrade_mode::any_request;
+         c.tls_upgrade_unsafe_given = true;
+         return {};
+     }},
+    {"tls-upgrade-same-cert-unsafe", false,
+     [](serve_config& c, std::string_view) -> std::string {
+         c.server.tls_upgrade_allow_same_certificate = true;
+         c.tls_upgrade_unsafe_given = true;
+         return {};
+     }},
     {"file-cache-valid", true,
      [](serve_config& c, std::string_view v) -> std::string {
          if (v == "0") {  // revalidate on every request
@@ -226,8 +248,14 @@ cli_result parse_serve(std::span<char const* const> args) {
     // A certificate without its key (or the reverse) cannot serve anything.
     if (r.config.tls_cert.empty() != r.config.tls_key.empty())
         return usage_error("--tls-cert and --tls-key go together");
-    if (r.config.tls_listen_given && r.config.tls_cert.empty())
+    if (r.config.tls_self_signed && !r.config.tls_cert.empty())
+        return usage_error("--tls-self-signed and --tls-cert contradict each other");
+    if (r.config.tls_listen_given && r.config.tls_cert.empty() && !r.config.tls_self_signed)
         return usage_error("--tls-listen needs --tls-cert and --tls-key");
+    if (r.config.tls_upgrade && r.config.tls_cert.empty())
+        return usage_error("--tls-upgrade needs --tls-cert and --tls-key");
+    if (r.config.tls_upgrade_unsafe_given && !r.config.tls_upgrade)
+        return usage_error("--tls-upgrade-any-request-unsafe and --tls-upgrade-same-cert-unsafe need --tls-upgrade");
     return r;
 }
 
@@ -315,18 +343,44 @@ std::string serve_usage_text() {
     s += "  --file-cache-valid SEC  serve a cached small file this long before checking it on disk\n"
          "                          again; 0 checks on every request (default " +
          seconds_text(serve_config{}.file_cache_valid) + ")\n";
-    s += "  --no-h2c                HTTP/1.1 only: no HTTP/2 by Upgrade: h2c or by prior knowledge\n"
-         "                          (default: both on)\n";
+    s += "  --no-h2c                HTTP/1.1 only: no HTTP/2 by Upgrade: h2c, by prior knowledge, or\n"
+         "                          by ALPN \"h2\" over TLS (default: all on)\n";
     s += "  --h2c-advertise         add \"Upgrade: h2c\" to HTTP/1.1 responses, so clients learn they\n"
          "                          may switch (default off)\n";
     s += "  --tls-cert FILE         PEM certificate (chain) for HTTPS; needs --tls-key\n";
     s += "  --tls-key FILE          PEM private key of --tls-cert\n";
     s += "  --tls-listen ADDR:PORT  where HTTPS (TLS 1.2 and 1.3) is served with the same handler\n"
-         "                          (default " + d.tls_listen.to_string() + ")\n";
+         "                          (default " + d.tls_listen.to_string() + "); ALPN picks HTTP/2 (\"h2\") or\n"
+         "                          HTTP/1.1. SIGHUP reloads --tls-cert and --tls-key for new connections\n";
+    s += "  --tls-self-signed       HTTPS with a P-256 key and a self-signed certificate for localhost,\n"
+         "                          127.0.0.1 and ::1 made at start-up; its PEM file is named on the\n"
+         "                          https line (curl --cacert FILE https://localhost:8443/)\n";
+    s += "  --tls-upgrade           RFC 2817: a plaintext request with Upgrade: TLS/1.2 and Connection:\n"
+         "                          Upgrade may turn its connection into TLS in place (101, then the\n"
+         "                          handshake; needs --tls-cert and --tls-key; HTTPS then listens only\n"
+         "                          with an explicit --tls-listen). Only OPTIONS * switches, which\n"
+         "                          resists the Opossum attack (docs/security.md); /secure/... answers\n"
+         "                          426 Upgrade Required until the connection is TLS\n";
+    s += "  --tls-upgrade-any-request-unsafe\n"
+         "                          any request offering TLS switches and is answered over TLS\n"
+         "                          (RFC 2817 section 3.3); lets a man-in-the-middle choose what a TLS\n"
+         "                          client receives first\n";
+    s += "  --tls-upgrade-same-cert-unsafe\n"
+         "                          allow --tls-upgrade with --tls-listen (same certificate), which\n"
+         "                          exposes HTTPS clients of this server to the Opossum attack\n";
     s += "  -h, --help              show this help\n"
          "\n"
          "SEC may be fractional (0.5). SIGINT or SIGTERM stops gracefully: in-flight responses\n"
-         "finish, then the process exits 0.\n";
+         "finish, then the process exits 0.\n"
+         "\n"
+         "Trying --tls-upgrade by hand (cert.pem is the --tls-cert file, issued for localhost):\n"
+         "  python3 -c 'import socket,ssl;s=socket.create_connection((\"127.0.0.1\",8080));"
+         "s.sendall(b\"OPTIONS * HTTP/1.1\\r\\nHost: localhost\\r\\nUpgrade: TLS/1.2\\r\\nConnection: Upgrade\\r\\n\\r\\n\");"
+         "print(s.recv(4096).decode());"
+         "t=ssl.create_default_context(cafile=\"cert.pem\").wrap_socket(s,server_hostname=\"localhost\");"
+         "t.sendall(b\"GET /secure/hello HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n\");"
+         "print(t.makefile(\"rb\").read().decode())'\n"
+         "prints the 101, then (over TLS) the 200 to OPTIONS * and the answer to GET /secure/hello.\n";
     return s;
 }
 

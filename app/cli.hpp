@@ -7,7 +7,9 @@
 //                 [--body-timeout SEC] [--write-timeout SEC] [--max-header-bytes N]
 //                 [--max-body-bytes N] [--max-connections N] [--file-cache-valid SEC]
 //                 [--processing-interval SEC] [--early-hints PATH=LINK]... [--no-h2c]
-//                 [--h2c-advertise] [--tls-cert FILE --tls-key FILE [--tls-listen ADDR:PORT]]
+//                 [--h2c-advertise] [--tls-cert FILE --tls-key FILE | --tls-self-signed]
+//                 [--tls-listen ADDR:PORT]
+//                 [--tls-upgrade [--tls-upgrade-any-request-unsafe] [--tls-upgrade-same-cert-unsafe]]
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -35,7 +37,8 @@ struct serve_config {
     bool root_given = false;  ///< --root was passed (the demo's default hints apply only without it)
     log_level level = log_level::info;
     bool access_log = false;
-    /// HTTP/2 cleartext: Upgrade: h2c (RFC 7540 §3.2) and prior knowledge (RFC 9113 §3.3); --no-h2c turns both off.
+    /// HTTP/2: Upgrade: h2c (RFC 7540 §3.2), prior knowledge (RFC 9113 §3.3) and ALPN "h2" on the
+    /// HTTPS listener (RFC 9113 §3.2); --no-h2c turns all three off.
     bool h2c = true;
     /// --h2c-advertise: `Upgrade: h2c` on HTTP/1.1 responses (RFC 9110 §7.8); needs h2c.
     bool h2c_advertise = false;
@@ -44,6 +47,13 @@ struct serve_config {
     std::string tls_cert;
     std::string tls_key;
     bool tls_listen_given = false;
+    /// --tls-self-signed: HTTPS on server.tls_listen with a certificate main() makes at start-up.
+    bool tls_self_signed = false;
+    /// --tls-upgrade: RFC 2817 upgrade on the plaintext listener with its own context loaded from
+    /// the same files (server.tls_upgrade); the HTTPS listener then runs only with --tls-listen.
+    /// The policy and the same-certificate override are set in `server` directly.
+    bool tls_upgrade = false;
+    bool tls_upgrade_unsafe_given = false;  ///< one of the two *-unsafe flags (they need --tls-upgrade)
 };
 
 enum class command {

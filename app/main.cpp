@@ -1,5 +1,6 @@
 // upshift: the command-line server. Parses the command line, binds, announces
-// the bound address on stdout, and serves until SIGINT or SIGTERM.
+// the bound address on stdout, and serves until SIGINT or SIGTERM (SIGHUP reloads
+// the TLS certificate and key).
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -7,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "certificates.hpp"
 #include "cli.hpp"
 #include "echo_protocol.hpp"
 #include "log.hpp"
@@ -78,8 +80,12 @@ int serve(upshift::app::serve_config config) {
         h2opts.max_upgrade_body = static_cast<std::size_t>(config.max_body_bytes);
         h2opts.max_header_list_size = static_cast<std::uint32_t>(config.server.limits.max_header_bytes);
         h2opts.advertise = config.h2c_advertise;
+        h2opts.access_log = config.server.access_log;  // HTTP/2 streams are logged like HTTP/1.1 requests
         h2c::service const h2{std::move(handler), h2opts};
         config.server.prior_knowledge = h2.prior_knowledge();
+        // RFC 9113 §3.2: over TLS, ALPN "h2" starts HTTP/2 after the handshake; the session is
+        // the prior-knowledge one (no 101; the client preface comes first, as in §3.3).
+        config.server.h2_over_tls = h2.prior_knowledge();
         config.server.advertise_upgrade = h2.advertisement();
         handler = h2.http1_handler();
     }
@@ -90,10 +96,43 @@ int serve(upshift::app::serve_config config) {
             app::log(app::log_level::error, "cannot load the TLS certificate: " + error);
             return exit_failure;
         }
+        if (config.tls_upgrade) {
+            // RFC 2817 upgrade: a context of its own (HTTP/1.1 only, whatever the HTTPS listener's
+            // ALPN says). Without an explicit --tls-listen the certificate serves only the upgrade:
+            // the same certificate on an HTTPS port is what the Opossum attack redirects
+            // (server::listen() refuses it without --tls-upgrade-same-cert-unsafe).
+            config.server.tls_upgrade = tls::server_context::load(config.tls_cert, config.tls_key, error);
+            if (!config.server.tls_upgrade) {
+                app::log(app::log_level::error, "cannot load the TLS certificate: " + error);
+                return exit_failure;
+            }
+            if (!config.tls_listen_given) config.server.tls = nullptr;
+        }
+    }
+    // --tls-self-signed: the key lives in memory only; clients trust the certificate's file.
+    app::self_signed_certificate self_signed;
+    if (config.tls_self_signed) {
+        std::string error;
+        if (!self_signed.make(error)) {
+            app::log(app::log_level::error, "cannot make a self-signed certificate: " + error);
+            return exit_failure;
+        }
+        config.server.tls = self_signed.context();
+    }
+    // SIGHUP reloads every context loaded from the files (renewed certificate and key).
+    app::certificate_reloader reloader;
+    if (!config.tls_cert.empty()) {
+        reloader.add(config.server.tls, config.tls_cert, config.tls_key);
+        reloader.add(config.server.tls_upgrade, config.tls_cert, config.tls_key);  // RFC 2817's own
     }
     auto const tls_listen = config.server.tls ? std::optional{config.server.tls_listen} : std::nullopt;
     server::server srv{std::move(config.server), std::move(handler)};
     if (auto err = srv.listen()) {
+        if (err == server::error::tls_upgrade_same_certificate) {
+            app::log(app::log_level::error, "--tls-upgrade with --tls-listen: " + err.message() +
+                                                 "; pass --tls-upgrade-same-cert-unsafe to run anyway");
+            return exit_failure;
+        }
         app::log(app::log_level::error,
                  "cannot listen on " + listen.to_string() + (tls_listen ? " or " + tls_listen->to_string() : "") +
                      ": " + err.message());
@@ -101,6 +140,8 @@ int serve(upshift::app::serve_config config) {
     }
     running_server.store(&srv);
     install_signal_handlers();
+    // Before srv.run() starts the loop threads: they inherit its signal mask.
+    if (!config.tls_cert.empty() || config.tls_self_signed) reloader.start();
 
     // The test harness and scripts wait for this exact line; with port 0 it is the only way
     // to learn the port, so it names the bound one, and is flushed at once (stdout is a pipe).
@@ -108,7 +149,9 @@ int serve(upshift::app::serve_config config) {
     std::printf("upshift listening on %s\n", url.c_str());
     if (tls_listen) {  // after the http line, which existing scripts take as "ready"
         std::string const tls_url = "https://" + net::endpoint{tls_listen->host, srv.tls_port()}.to_string();
-        std::printf("upshift listening on %s\n", tls_url.c_str());
+        if (self_signed.pem_file().empty()) std::printf("upshift listening on %s\n", tls_url.c_str());
+        else std::printf("upshift listening on %s (self-signed certificate: %s)\n", tls_url.c_str(),
+                         self_signed.pem_file().c_str());
     }
     std::fflush(stdout);
     app::log(app::log_level::info, "serving " + files->root() + " with " + std::to_string(threads) +
@@ -116,6 +159,7 @@ int serve(upshift::app::serve_config config) {
 
     srv.run();
     running_server.store(nullptr);
+    reloader.stop();
     app::log(app::log_level::info, "stopped");
     return exit_ok;
 }

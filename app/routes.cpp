@@ -122,6 +122,20 @@ void echo_upgrade_required(server::exchange& ex) {
                "This resource speaks the echo protocol: send Connection: Upgrade and Upgrade: echo.\n");
 }
 
+// /secure/...: the demo of a TLS-only resource. In plaintext, RFC 2817 §4.2's mandatory upgrade
+// (426, Upgrade: TLS/1.2, HTTP/1.1); over HTTPS or a connection upgraded in place, a small text
+// that names the path, so a test can tell which request an answer belongs to.
+void secure_only(server::exchange& ex, std::string_view path) {
+    if (server::require_tls(ex)) return;
+    auto const m = ex.request().method;
+    if (m != http1::method::get && m != http1::method::head) {
+        respond_method_not_allowed(ex, "GET, HEAD");
+        return;
+    }
+    ex.respond(http1::status::ok, {{"Content-Type", "text/plain; charset=utf-8"}, {"Cache-Control", "no-store"}},
+               "served over TLS: " + std::string(path) + "\n");
+}
+
 } // namespace
 
 server::handler make_handler(route_config config) {
@@ -134,6 +148,7 @@ server::handler make_handler(route_config config) {
         else if (path == "/echo") echo_upgrade_required(ex);
         else if (path == "/ws/echo") ws_echo(ex, *ws);
         else if (path.starts_with("/ws/chat/")) ws_chat(ex, path, *chat);
+        else if (path.starts_with("/secure/")) secure_only(ex, path);
         else config.files->serve(ex);
     };
 }

@@ -6,6 +6,8 @@
 //                        the server switches them, on any path, before the handler)
 //   GET      /ws/echo    WebSocket echo (RFC 6455, ws_routes.hpp); 426 without an upgrade
 //   GET      /ws/chat/<room>  WebSocket chat room (ws_routes.hpp); 404 for a bad room name
+//   GET|HEAD /secure/... TLS only: 426 Upgrade Required in plaintext (RFC 2817 §4.2), else
+//                        "served over TLS: <path>"
 //   GET|HEAD anything    the file under the document root (static_files)
 #include <cstdint>
 #include <memory>

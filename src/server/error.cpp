@@ -16,6 +16,8 @@ public:
         case error::connection_lost: return "connection lost";
         case error::body_too_large: return "request body too large";
         case error::timeout: return "timed out";
+        case error::tls_upgrade_same_certificate:
+            return "the TLS upgrade certificate is the HTTPS listener's certificate (see docs/security.md)";
         }
         return "unknown server error";
     }

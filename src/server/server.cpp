@@ -1,11 +1,40 @@
 #include "upshift/server/server.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <array>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "server/detail/worker.hpp"
 
 namespace upshift::server {
+namespace {
+
+using fingerprint = std::array<unsigned char, EVP_MAX_MD_SIZE>;
+
+/// SHA-256 of the DER of the context's leaf certificate, if it has one.
+std::optional<fingerprint> leaf_fingerprint(tls::server_context const& ctx) {
+    X509* leaf = SSL_CTX_get0_certificate(ctx.native());
+    if (!leaf) return std::nullopt;
+    fingerprint fp{};
+    unsigned len = 0;
+    if (X509_digest(leaf, EVP_sha256(), fp.data(), &len) != 1) return std::nullopt;
+    return fp;
+}
+
+/// RFC 2817 upgrade and implicit TLS sharing one certificate: a man-in-the-middle can redirect
+/// an HTTPS client of this server to the upgrade port (the Opossum attack, docs/security.md).
+bool same_certificate(tls::server_context const& a, tls::server_context const& b) {
+    if (&a == &b) return true;
+    auto fa = leaf_fingerprint(a), fb = leaf_fingerprint(b);
+    return fa && fb && *fa == *fb;
+}
+
+} // namespace
 
 struct server::impl {
     options opts;
@@ -23,13 +52,23 @@ server::server(options opts, handler h) : impl_(std::make_unique<impl>()) {
     // A decrypted TLS record (up to 16 KiB) that does not fit the read buffer stays inside
     // OpenSSL, where readiness on the socket cannot announce it; a full-record buffer never
     // leaves such a remainder behind (see docs/decisions/0009-tls-stream.md).
-    if (impl_->opts.tls && impl_->opts.read_buffer_size < 16 * 1024) impl_->opts.read_buffer_size = 16 * 1024;
+    if ((impl_->opts.tls || impl_->opts.tls_upgrade) && impl_->opts.read_buffer_size < 16 * 1024)
+        impl_->opts.read_buffer_size = 16 * 1024;
+    // RFC 7301 / RFC 9113 §3.2: offer "h2" only when something serves it; the server's
+    // preference comes first.
+    if (impl_->opts.tls) {
+        if (impl_->opts.h2_over_tls) impl_->opts.tls->set_alpn({"h2", "http/1.1"});
+        else impl_->opts.tls->set_alpn({"http/1.1"});
+    }
 }
 
 server::~server() = default;
 
 std::error_code server::listen() {
     if (!impl_->workers.empty()) return {};
+    auto const& o = impl_->opts;
+    if (o.tls && o.tls_upgrade && !o.tls_upgrade_allow_same_certificate && same_certificate(*o.tls, *o.tls_upgrade))
+        return make_error_code(error::tls_upgrade_same_certificate);
     auto ep = impl_->opts.listen;
     auto tls_ep = impl_->opts.tls_listen;
     net::listen_options lo;

@@ -1,6 +1,7 @@
 #pragma once
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,10 +18,17 @@ struct access_entry {
     std::string_view remote;     ///< peer address "ip:port"
     std::string_view method;
     std::string_view target;
+    int version_major = 1;       ///< 2 for an HTTP/2 stream (then version_minor is 0)
     int version_minor = 1;
     unsigned status = 0;
     std::uint64_t body_bytes = 0;  ///< response body bytes sent
     std::chrono::microseconds duration{0};
+};
+
+/// options::tls_upgrade_policy: which requests may switch to TLS in place (RFC 2817).
+enum class tls_upgrade_mode : std::uint8_t {
+    options_only,  ///< only `OPTIONS *` (§3.2); Opossum-resistant, the default
+    any_request,   ///< any request, answered over TLS (§3.3); unsafe, see docs/security.md
 };
 
 struct options {
@@ -70,6 +78,29 @@ struct options {
     /// key, so the caller can report OpenSSL's reason when they do not load).
     std::shared_ptr<tls::server_context> tls;
     net::endpoint tls_listen{"127.0.0.1", 8443};
+    /// HTTP/2 over TLS (RFC 9113 §3.2): when set, the server makes `tls` offer ALPN "h2"
+    /// before "http/1.1" (RFC 7301; without it, "http/1.1" only), and a connection that
+    /// chose "h2" is handed over once its handshake is done: no 101, protocol "h2",
+    /// secure = true, any bytes already decrypted in upgraded::leftover (the client
+    /// preface starts them or follows). h2c::service::prior_knowledge() serves it.
+    /// The handshake itself must finish within header_timeout.
+    std::function<void(upgrade::upgraded)> h2_over_tls;
+
+    /// RFC 2817 in-place upgrade to TLS on the plaintext listener: when set, a request offering
+    /// `Upgrade: TLS/1.x` (with Connection: upgrade, no body) may get `101`, then the TLS handshake
+    /// on the same socket, then its response over TLS (docs/security.md). Give it a context of
+    /// its own: the upgraded connection speaks HTTP/1.1 only, so no ALPN "h2" there.
+    std::shared_ptr<tls::server_context> tls_upgrade;
+    /// Which requests switch (docs/security.md, "Opossum"). options_only (the default): only
+    /// `OPTIONS *` (RFC 2817 §3.2), answered over TLS by a fixed body-less 200 that nobody can
+    /// choose; other requests offering TLS are answered in plaintext as if they had not offered
+    /// it (§3.1). any_request: any request switches and is answered over TLS by the handler
+    /// (§3.3), which lets a man-in-the-middle choose the first response a TLS client sees.
+    tls_upgrade_mode tls_upgrade_policy = tls_upgrade_mode::options_only;
+    /// listen() refuses (error::tls_upgrade_same_certificate) a tls_upgrade context whose leaf
+    /// certificate is the one of `tls`: an attacker could redirect HTTPS clients of this very
+    /// server to the upgrade port. true: the operator accepts that risk.
+    bool tls_upgrade_allow_same_certificate = false;
 
     /// Called on the loop thread after each response; empty = no access log.
     std::function<void(access_entry const&)> access_log;

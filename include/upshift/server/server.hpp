@@ -16,6 +16,9 @@ enum class error {
     connection_lost,          ///< the peer went away
     body_too_large,           ///< request body above the limit
     timeout,                  ///< header, body, idle or write timeout
+    /// listen(): options::tls_upgrade carries the same leaf certificate as options::tls
+    /// (the Opossum attack against our own HTTPS port; options::tls_upgrade_allow_same_certificate)
+    tls_upgrade_same_certificate,
 };
 std::error_category const& error_category() noexcept;
 inline std::error_code make_error_code(error e) noexcept { return {static_cast<int>(e), error_category()}; }

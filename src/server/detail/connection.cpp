@@ -74,6 +74,10 @@ void connection::on_readable() {
             return;
         }
     }
+    if (state_ == state::tls_handshake) {
+        on_tls_handshake();
+        return;
+    }
     if (!fill_read_buffer()) return;
     process();
     if (flush_pending_) flush();
@@ -219,10 +223,16 @@ void connection::begin_exchange(std::size_t head_bytes) {
         respond(http1::status::expectation_failed, {{"Content-Type", "text/plain"}}, "Expectation Failed\n");
         return;
     }
+    // RFC 2817: the server itself switches to TLS (before the handler, which then answers over TLS).
+    if (!offers_.empty() && opts().tls_upgrade && !secure_ && try_tls_upgrade()) return;
     if (opts().processing_interval.count() > 0 && request_.is_http11_or_later())
         processing_timer_.start(opts().processing_interval, [this] { on_processing_timer(); });
+    dispatch(true);
+}
+
+void connection::dispatch(bool protocols) {
     try {
-        if (!offers_.empty() && opts().protocols && accept_upgrade(*this, *opts().protocols)) return;
+        if (protocols && !offers_.empty() && opts().protocols && accept_upgrade(*this, *opts().protocols)) return;
         worker_.app()(*this);
     } catch (...) {
         // The library never lets an exception escape into the loop; the client
@@ -404,6 +414,7 @@ void connection::update_read_interest() {
                !(body_paused_ && read_buf_.size() >= opts().read_buffer_size);
         break;
     case state::lingering:
+    case state::tls_handshake:
         want = true;
         break;
     default:
@@ -414,6 +425,20 @@ void connection::update_read_interest() {
         interest_ = wanted;
         loop().modify(stream_->native_handle(), this, interest_);
     }
+    read_held_soon();
+}
+
+void connection::read_held_soon() {
+    // A TLS stream may hold decrypted bytes or whole records it read with earlier ones
+    // (net::stream::pending()); epoll never announces those, so read them from the
+    // deferred phase while reading is wanted. Plain TCP holds nothing.
+    if (held_read_scheduled_ || !(interest_ & net::loop::readable) || stream_->pending() == 0) return;
+    held_read_scheduled_ = true;
+    // The connection is freed in a deferred callback queued after this one (worker::release).
+    loop().defer([this] {
+        held_read_scheduled_ = false;
+        if (state_ != state::closed) on_io(net::loop::readable);
+    });
 }
 
 // --- timeouts and closing ---------------------------------------------------

@@ -7,6 +7,10 @@
 //   head     waiting for / parsing a request head (idle or header timeout)
 //   active   the handler owns the exchange; the body is read on demand
 //   switching the 101 is queued; once flushed the stream is handed to the protocol
+//            (or, for RFC 2817, wrapped in TLS here: tls_handshake)
+//   tls_handshake  the 101 to Upgrade: TLS is out; the TLS handshake runs on the same
+//            socket, then the request that asked for it is answered over TLS
+//            (connection_tls_upgrade.cpp)
 //   closing  a final response is queued and the connection closes after it
 //   lingering after an error response: write side shut, input drained briefly
 //            so the peer reads our response instead of a reset
@@ -27,6 +31,8 @@
 #include "upshift/net/stream.hpp"
 #include "upshift/server/exchange.hpp"
 #include "upshift/server/options.hpp"
+
+namespace upshift::tls { class stream; }
 
 namespace upshift::server::detail {
 
@@ -80,7 +86,7 @@ public:
     void finish(http1::fields const& trailers) override;
 
 private:
-    enum class state : std::uint8_t { head, active, switching, closing, lingering, closed };
+    enum class state : std::uint8_t { head, active, switching, tls_handshake, closing, lingering, closed };
     enum class body_mode : std::uint8_t { none, length, chunked };
     enum class framing : std::uint8_t { length, chunked, close_delimited };
 
@@ -91,11 +97,14 @@ private:
     bool fill_read_buffer();     // false once the connection closed
     void process();              // parse heads / feed bodies from read_buf_
     void begin_exchange(std::size_t head_bytes);
+    /// Hands the exchange to the handler (after `protocols` had their chance to switch it).
+    void dispatch(bool protocols);
     void feed_body();            // delivers buffered body bytes to the reader
     void finish_body(std::error_code ec);
     void discard_body();         // drops an unread body (bounded) after the response
     void rebase_request();
     void update_read_interest();
+    void read_held_soon();       // the stream holds bytes epoll will not announce (TLS)
 
     // output
     void write_head(unsigned code, http1::fields const& headers, std::optional<std::uint64_t> length);
@@ -114,6 +123,12 @@ private:
     preface check_preface();   // do the first bytes match the client preface?
     void hand_off_preface();   // they do: the stream and the bytes go to HTTP/2
     void give_away(upgrade::upgraded u, unique_function<void(upgrade::upgraded)> then);
+
+    // RFC 2817 in-place upgrade to TLS (options::tls_upgrade, connection_tls_upgrade.cpp)
+    bool try_tls_upgrade();     // in begin_exchange: true when the 101 is queued
+    void start_tls();           // the 101 is out: wrap the stream, seeded with the bytes read
+    void on_tls_handshake();    // readable while the handshake runs
+    void answer_over_tls();     // handshake done: the request that asked is answered now
 
     // errors and closing
     void fail_request(std::error_code ec);  // parse error: canned response, then linger
@@ -157,6 +172,9 @@ private:
     http1::fields switch_extra_;
     unique_function<void(upgrade::upgraded)> switch_then_;
     bool preface_checked_ = false;          // the first bytes were not the HTTP/2 preface (or no hook)
+    bool tls_switch_ = false;               // the queued 101 is to Upgrade: TLS (RFC 2817)
+    bool tls_fixed_answer_ = false;         // the request was OPTIONS *: the library answers it
+    tls::stream* tls_ = nullptr;            // stream_ after an RFC 2817 switch
 
     // response
     net::send_queue out_;
@@ -181,6 +199,7 @@ private:
     bool peer_eof_ = false;
     bool graceful_ = false;     // server is shutting down
     bool header_timer_armed_ = false;
+    bool held_read_scheduled_ = false;
     std::size_t linger_budget_ = 0;
 };
 

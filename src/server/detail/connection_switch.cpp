@@ -71,6 +71,10 @@ void connection::write_switch() {
 }
 
 void connection::hand_off() {
+    if (tls_switch_) {  // RFC 2817: the connection stays, its stream turns into TLS
+        start_tls();
+        return;
+    }
     upgrade::upgraded u;
     u.protocol = std::move(switch_token_);
     u.remote = remote_;
