@@ -46,17 +46,11 @@ H2O_PORT=${H2O_PORT:-18492}
 UPSHIFT_BIN=${UPSHIFT_BIN:-$repo/build/release/app/upshift}
 UPSHIFT_ARGS=${UPSHIFT_ARGS:-}
 H2O_BIN=${H2O_BIN:-$(command -v h2o || echo /usr/bin/h2o)}
-if (($(nproc) >= 2)); then
-    SERVER_CPU=${SERVER_CPU-0}
-    CLIENT_CPU=${CLIENT_CPU-1}
-else
-    SERVER_CPU=${SERVER_CPU-}
-    CLIENT_CPU=${CLIENT_CPU-}
-fi
 
 BENCH_NAME=h2c_vs_h2o
 # shellcheck source=bench/lib/common.sh
 source "$repo/bench/lib/common.sh"
+default_cpus CLIENT_CPU
 
 for tool in h2load curl timeout; do
     command -v "$tool" >/dev/null || die "$tool not found (run scripts/install-deps)"
@@ -127,7 +121,6 @@ start_server() {
 }
 
 # Server CPU time (user + system, all threads) in clock ticks.
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # run_h2load NAME SECONDS: prints "requests/s cpu-microseconds-per-request"; fails on any
 # failed or errored request or on any non-2xx status.
@@ -156,7 +149,6 @@ run_h2load() {
         }' <<<"$out" || die "no req/s in h2load output for $name: $out"
 }
 
-fmt() { if [[ $1 == - ]]; then echo -; else printf "%.${2:-0}f" "$1"; fi; }
 
 read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do

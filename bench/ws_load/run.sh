@@ -49,18 +49,12 @@ UPGRADE_CONCURRENCY=${UPGRADE_CONCURRENCY:-50}
 BASE_PORT=${BASE_PORT:-18491}
 export NODE_PATH=${NODE_PATH:-$repo/tests/clients/node_modules}
 RESULTS=${RESULTS:-$BUILD_DIR/ws_load-results.txt}
-if (($(nproc) >= 2)); then
-    SERVER_CPU=${SERVER_CPU-0}
-    GEN_CPU=${GEN_CPU-1}
-else
-    SERVER_CPU=${SERVER_CPU-}
-    GEN_CPU=${GEN_CPU-}
-fi
 bin=$BUILD_DIR/bench/ws_load
 
 BENCH_NAME=ws_load/run.sh
 # shellcheck source=bench/lib/common.sh
 source "$repo/bench/lib/common.sh"
+default_cpus GEN_CPU
 
 read -r -a servers <<<"$SERVERS"
 read -r -a scenarios <<<"$SCENARIOS"
