@@ -37,6 +37,19 @@ inline bool in_ci() {
         }                                                                                                    \
     }
 
+/// Inside a TEST: declares `node` (the node binary) and `clients_dir` (tests/clients, with the npm
+/// `ws` client installed by scripts/install-deps), or skips / fails under CI like UPSHIFT_REQUIRE_TOOL.
+#define UPSHIFT_REQUIRE_NODE_WS(node, clients_dir)                                                          \
+    UPSHIFT_REQUIRE_TOOL(node, "node");                                                                      \
+    std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";                      \
+    if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {                           \
+        if (::upshift::test::in_ci()) {                                                                      \
+            FAIL() << clients_dir << "/node_modules has no ws but CI is set: scripts/install-deps installs it"; \
+        } else {                                                                                             \
+            GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";             \
+        }                                                                                                    \
+    }
+
 /// A fresh directory under $TMPDIR, removed with everything in it at destruction.
 class temp_dir {
 public:

@@ -126,7 +126,28 @@ victim_view run_victim(std::uint16_t port, std::string const& ca, std::size_t wa
     return v;
 }
 
-using Opossum = tls_upgrade_server;
+/// What both ends of one attack saw: the plaintext head the attacker read, and the victim's view.
+struct attack_outcome {
+    std::string attacker_saw;
+    victim_view victim;
+};
+
+class Opossum : public tls_upgrade_server {
+protected:
+    /// The whole scenario against the server start() ran: a man in the middle sends
+    /// `attacker_request` to the upgrade port, then relays a victim that expects implicit TLS
+    /// and reads up to `victim_wants` responses.
+    attack_outcome attack(std::string const& attacker_request, std::size_t victim_wants) {
+        attack_outcome out;
+        attacker_port mitm;
+        EXPECT_NE(mitm.port, 0);
+        if (mitm.port == 0) return out;
+        auto attacker = run_attacker(mitm, port(), attacker_request, out.attacker_saw);
+        out.victim = run_victim(mitm.port, cert(), victim_wants);
+        attacker.join();
+        return out;
+    }
+};
 
 std::string const attacker_get =
     "GET /attacker.html HTTP/1.1\r\nHost: localhost\r\nUpgrade: TLS/1.2\r\nConnection: Upgrade\r\n\r\n";
@@ -137,12 +158,7 @@ TEST_F(Opossum, UnsafeAnyRequestModeHandsTheVictimTheAttackersResponse) {
     // Why any_request is not the default: RFC 2817 §3.3 followed to the letter.
     start({"--tls-upgrade-any-request-unsafe"});
     ASSERT_TRUE(server_->ready()) << server_->error();
-    attacker_port mitm;
-    ASSERT_NE(mitm.port, 0);
-    std::string seen;
-    auto attacker = run_attacker(mitm, port(), attacker_get, seen);
-    auto v = run_victim(mitm.port, cert(), 1);
-    attacker.join();
+    auto const [seen, v] = attack(attacker_get, 1);
     EXPECT_EQ(seen.rfind("HTTP/1.1 101 ", 0), 0u) << seen;
     ASSERT_TRUE(v.handshake_ok) << v.error;  // a valid certificate for the name it asked for
     ASSERT_EQ(v.responses.size(), 1u);
@@ -157,12 +173,7 @@ TEST_F(Opossum, DefaultModeAnswersTheAttackersRequestInPlaintextAndTheVictimsHan
     // client sees plaintext instead of a ServerHello.
     start();
     ASSERT_TRUE(server_->ready()) << server_->error();
-    attacker_port mitm;
-    ASSERT_NE(mitm.port, 0);
-    std::string seen;
-    auto attacker = run_attacker(mitm, port(), attacker_get, seen);
-    auto v = run_victim(mitm.port, cert(), 1);
-    attacker.join();
+    auto const [seen, v] = attack(attacker_get, 1);
     EXPECT_EQ(seen.rfind("HTTP/1.1 200 ", 0), 0u) << seen;
     EXPECT_FALSE(v.handshake_ok);
     EXPECT_TRUE(v.responses.empty());
@@ -178,12 +189,7 @@ TEST_F(Opossum, DefaultModeWithOptionsStarGivesTheVictimOnlyTheFixedEmptyAnswer)
     // the next one is the answer to its own GET /index.html (docs/security.md: residual risk).
     start();
     ASSERT_TRUE(server_->ready()) << server_->error();
-    attacker_port mitm;
-    ASSERT_NE(mitm.port, 0);
-    std::string seen;
-    auto attacker = run_attacker(mitm, port(), attacker_options, seen);
-    auto v = run_victim(mitm.port, cert(), 2);
-    attacker.join();
+    auto const [seen, v] = attack(attacker_options, 2);
     EXPECT_EQ(seen.rfind("HTTP/1.1 101 ", 0), 0u) << seen;
     ASSERT_TRUE(v.handshake_ok) << v.error;
     ASSERT_EQ(v.responses.size(), 2u);

@@ -79,14 +79,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 // The npm ws client with permessage-deflate off and on (RFC 7692) over TLS; the script checks that
 // the certificate verified against --ca (tls authorized) before the echo checks.
 TEST_F(TlsWss, NodeWsEchoesOverTlsWithAndWithoutDeflate) {
-    UPSHIFT_REQUIRE_TOOL(node, "node");
-    std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";
-    if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {
-        if (in_ci())
-            FAIL() << clients_dir
-                   << "/node_modules has no ws but CI is set: scripts/install-deps installs it";
-        GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";
-    }
+    UPSHIFT_REQUIRE_NODE_WS(node, clients_dir);
     for (bool deflate : {false, true}) {
         std::vector<std::string> argv{*node, clients_dir + "/ws_echo_client.mjs", wss_url(), "--ca",
                                       dir_.file("wss-cert.pem")};
@@ -103,14 +96,7 @@ TEST_F(TlsWss, NodeWsEchoesOverTlsWithAndWithoutDeflate) {
 // Without the test's certificate as trust anchor the same client refuses the server: the
 // verification above is real.
 TEST_F(TlsWss, NodeWsRefusesTheServerWithoutItsCertificate) {
-    UPSHIFT_REQUIRE_TOOL(node, "node");
-    std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";
-    if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {
-        if (in_ci())
-            FAIL() << clients_dir
-                   << "/node_modules has no ws but CI is set: scripts/install-deps installs it";
-        GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";
-    }
+    UPSHIFT_REQUIRE_NODE_WS(node, clients_dir);
     auto out = run_command({*node, clients_dir + "/ws_echo_client.mjs", wss_url()}, std::chrono::seconds{60});
     ASSERT_TRUE(out.exit) << out;
     EXPECT_FALSE(out.exit->success()) << out;

@@ -19,7 +19,6 @@ class WsNodeTest : public ::testing::Test {
 public:
     void SetUp() override { ASSERT_TRUE(server_.ready()) << server_.error(); }
 
-    std::string const clients_dir = std::string{UPSHIFT_SOURCE_DIR} + "/tests/clients";
     server_process server_{std::vector<std::string>{"--access-log"}};
 };
 
@@ -32,13 +31,8 @@ TEST_F(WsNodeTest, EchoWithoutDeflate) { run_echo_client(*this, false); }
 TEST_F(WsNodeTest, EchoWithDeflate) { run_echo_client(*this, true); }
 
 void run_echo_client(WsNodeTest& t, bool deflate) {
-    UPSHIFT_REQUIRE_TOOL(node, "node");
-    auto const& clients_dir = t.clients_dir;
+    UPSHIFT_REQUIRE_NODE_WS(node, clients_dir);
     auto& server_ = t.server_;
-    if (!std::filesystem::exists(clients_dir + "/node_modules/ws/package.json")) {
-        if (in_ci()) FAIL() << clients_dir << "/node_modules has no ws but CI is set: scripts/install-deps installs it";
-        GTEST_SKIP() << clients_dir << "/node_modules has no ws (run scripts/install-deps)";
-    }
     std::string const url = "ws://" + server_.authority() + "/ws/echo";
     std::vector<std::string> argv{*node, clients_dir + "/ws_echo_client.mjs", url};
     if (deflate) argv.emplace_back("--deflate");
