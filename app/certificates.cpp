@@ -13,11 +13,16 @@
 
 namespace upshift::app {
 
-bool self_signed_certificate::make(std::string& error) {
+bool self_signed_certificate::make(std::string& error, bool with_upgrade_context) {
     auto made = tls::make_self_signed(error);
     if (!made) return false;
     auto ctx = tls::server_context::from_pem(made->cert_pem, made->key_pem, error);
     if (!ctx) return false;
+    std::shared_ptr<tls::server_context> upgrade_ctx;
+    if (with_upgrade_context) {
+        upgrade_ctx = tls::server_context::from_pem(made->cert_pem, made->key_pem, error);
+        if (!upgrade_ctx) return false;
+    }
     std::error_code ec;
     auto base = std::filesystem::temp_directory_path(ec);
     if (ec) base = "/tmp";
@@ -36,6 +41,7 @@ bool self_signed_certificate::make(std::string& error) {
         return false;
     }
     ctx_ = std::move(ctx);
+    upgrade_ctx_ = std::move(upgrade_ctx);
     return true;
 }
 

@@ -17,15 +17,21 @@ namespace upshift::app {
 /// memory. The directory is removed with this object.
 class self_signed_certificate {
 public:
-    /// False and `error` on failure.
-    bool make(std::string& error);
+    /// False and `error` on failure. `with_upgrade_context` (--tls-upgrade): also a second
+    /// context with the same certificate and key, for the RFC 2817 upgrade; the server sets
+    /// ALPN on the HTTPS listener's context, and the upgraded connection speaks HTTP/1.1 only,
+    /// so the two are never one object (server::options::tls_upgrade).
+    bool make(std::string& error, bool with_upgrade_context = false);
     ~self_signed_certificate();
 
     std::shared_ptr<tls::server_context> const& context() const noexcept { return ctx_; }
+    /// Null unless make() was asked for it.
+    std::shared_ptr<tls::server_context> const& upgrade_context() const noexcept { return upgrade_ctx_; }
     std::string const& pem_file() const noexcept { return pem_file_; }
 
 private:
     std::shared_ptr<tls::server_context> ctx_;
+    std::shared_ptr<tls::server_context> upgrade_ctx_;
     std::string dir_;
     std::string pem_file_;
 };

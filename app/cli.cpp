@@ -252,8 +252,8 @@ cli_result parse_serve(std::span<char const* const> args) {
         return usage_error("--tls-self-signed and --tls-cert contradict each other");
     if (r.config.tls_listen_given && r.config.tls_cert.empty() && !r.config.tls_self_signed)
         return usage_error("--tls-listen needs --tls-cert and --tls-key");
-    if (r.config.tls_upgrade && r.config.tls_cert.empty())
-        return usage_error("--tls-upgrade needs --tls-cert and --tls-key");
+    if (r.config.tls_upgrade && r.config.tls_cert.empty() && !r.config.tls_self_signed)
+        return usage_error("--tls-upgrade needs --tls-cert and --tls-key, or --tls-self-signed");
     if (r.config.tls_upgrade_unsafe_given && !r.config.tls_upgrade)
         return usage_error("--tls-upgrade-any-request-unsafe and --tls-upgrade-same-cert-unsafe need --tls-upgrade");
     return r;
@@ -354,13 +354,16 @@ std::string serve_usage_text() {
          "                          HTTP/1.1. SIGHUP reloads --tls-cert and --tls-key for new connections\n";
     s += "  --tls-self-signed       HTTPS with a P-256 key and a self-signed certificate for localhost,\n"
          "                          127.0.0.1 and ::1 made at start-up; its PEM file is named on the\n"
-         "                          https line (curl --cacert FILE https://localhost:8443/)\n";
+         "                          https line (curl --cacert FILE https://localhost:8443/). With\n"
+         "                          --tls-upgrade it is the upgrade's certificate instead (named on a\n"
+         "                          line of its own), and HTTPS listens only with --tls-listen\n";
     s += "  --tls-upgrade           RFC 2817: a plaintext request with Upgrade: TLS/1.2 and Connection:\n"
          "                          Upgrade may turn its connection into TLS in place (101, then the\n"
-         "                          handshake; needs --tls-cert and --tls-key; HTTPS then listens only\n"
-         "                          with an explicit --tls-listen). Only OPTIONS * switches, which\n"
-         "                          resists the Opossum attack (docs/security.md); /secure/... answers\n"
-         "                          426 Upgrade Required until the connection is TLS\n";
+         "                          handshake; needs --tls-cert and --tls-key, or --tls-self-signed;\n"
+         "                          HTTPS then listens only with an explicit --tls-listen). Only\n"
+         "                          OPTIONS * switches, which resists the Opossum attack\n"
+         "                          (docs/security.md); /secure/... answers 426 Upgrade Required\n"
+         "                          until the connection is TLS\n";
     s += "  --tls-upgrade-any-request-unsafe\n"
          "                          any request offering TLS switches and is answered over TLS\n"
          "                          (RFC 2817 section 3.3); lets a man-in-the-middle choose what a TLS\n"

@@ -10,6 +10,7 @@
 //                 [--h2c-advertise] [--tls-cert FILE --tls-key FILE | --tls-self-signed]
 //                 [--tls-listen ADDR:PORT]
 //                 [--tls-upgrade [--tls-upgrade-any-request-unsafe] [--tls-upgrade-same-cert-unsafe]]
+//                 (--tls-upgrade needs one of the two certificate sources)
 //   upshift --help | serve --help | --version
 //
 // Options take their value as the next argument or after '=' (--threads=4).
@@ -49,8 +50,9 @@ struct serve_config {
     bool tls_listen_given = false;
     /// --tls-self-signed: HTTPS on server.tls_listen with a certificate main() makes at start-up.
     bool tls_self_signed = false;
-    /// --tls-upgrade: RFC 2817 upgrade on the plaintext listener with its own context loaded from
-    /// the same files (server.tls_upgrade); the HTTPS listener then runs only with --tls-listen.
+    /// --tls-upgrade: RFC 2817 upgrade on the plaintext listener with its own context of the
+    /// same certificate (server.tls_upgrade: loaded from the files, or the --tls-self-signed one);
+    /// the HTTPS listener then runs only with --tls-listen.
     /// The policy and the same-certificate override are set in `server` directly.
     bool tls_upgrade = false;
     bool tls_upgrade_unsafe_given = false;  ///< one of the two *-unsafe flags (they need --tls-upgrade)

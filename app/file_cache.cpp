@@ -29,8 +29,8 @@ cached_file const* file_cache::find(std::string const& key, std::chrono::steady_
     return nullptr;
 }
 
-void file_cache::insert(std::string key, cached_file f) {
-    if (f.body.size() > max_file_bytes) return;
+cached_file const* file_cache::insert(std::string key, cached_file&& f) {
+    if (f.body.size() > max_file_bytes) return nullptr;
     if (auto it = entries_.find(key); it != entries_.end()) {
         bytes_ -= it->second.body.size();
         entries_.erase(it);
@@ -42,7 +42,7 @@ void file_cache::insert(std::string key, cached_file f) {
         bytes_ = 0;
     }
     bytes_ += f.body.size();
-    entries_.emplace(std::move(key), std::move(f));
+    return &entries_.emplace(std::move(key), std::move(f)).first->second;
 }
 
 } // namespace upshift::app

@@ -20,10 +20,13 @@ namespace upshift::app {
 
 struct cached_file {
     std::string path;          ///< root + "/" + name: what gets stat()ed to revalidate
-    std::string name;          ///< relative name of the file served (index.html resolved)
     std::string body;
+    // The response's metadata, formatted once when the file enters the cache rather than on
+    // every hit (a hit is the hot path of the static file server).
+    std::string_view content_type;  ///< from content_type_for(): static storage
     std::string etag;
-    std::string last_modified;
+    long long last_modified = 0;     ///< unix seconds, clamped to the time the file was read
+    std::string last_modified_text;  ///< last_modified as an IMF-fixdate
     dev_t dev = 0;
     ino_t ino = 0;
     off_t size = 0;
@@ -44,8 +47,10 @@ public:
     /// unchanged on disk now; changed entries are dropped.
     cached_file const* find(std::string const& key, std::chrono::steady_clock::time_point now,
                             std::chrono::milliseconds valid);
-    /// Stores a file that was just served whole (the caller checked it lies inside the root).
-    void insert(std::string key, cached_file f);
+    /// Stores a file that was just read whole (the caller checked it lies inside the root);
+    /// returns the stored entry, or nullptr when the file is too large to be cached (then `f`
+    /// is left as it was).
+    cached_file const* insert(std::string key, cached_file&& f);
 
     std::size_t size() const noexcept { return entries_.size(); }
 

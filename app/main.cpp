@@ -113,11 +113,17 @@ int serve(upshift::app::serve_config config) {
     app::self_signed_certificate self_signed;
     if (config.tls_self_signed) {
         std::string error;
-        if (!self_signed.make(error)) {
+        if (!self_signed.make(error, config.tls_upgrade)) {
             app::log(app::log_level::error, "cannot make a self-signed certificate: " + error);
             return exit_failure;
         }
         config.server.tls = self_signed.context();
+        if (config.tls_upgrade) {
+            // The same rule as for --tls-cert above: the upgrade has a context of its own, and
+            // without an explicit --tls-listen the certificate serves only the upgrade.
+            config.server.tls_upgrade = self_signed.upgrade_context();
+            if (!config.tls_listen_given) config.server.tls = nullptr;
+        }
     }
     // SIGHUP reloads every context loaded from the files (renewed certificate and key).
     app::certificate_reloader reloader;
@@ -152,6 +158,11 @@ int serve(upshift::app::serve_config config) {
         if (self_signed.pem_file().empty()) std::printf("upshift listening on %s\n", tls_url.c_str());
         else std::printf("upshift listening on %s (self-signed certificate: %s)\n", tls_url.c_str(),
                          self_signed.pem_file().c_str());
+    }
+    if (config.tls_self_signed && config.tls_upgrade) {
+        // Without an HTTPS listener there is no https line: clients learn the file to trust here.
+        std::printf("upshift upgrades to TLS (RFC 2817) on %s (self-signed certificate: %s)\n", url.c_str(),
+                    self_signed.pem_file().c_str());
     }
     std::fflush(stdout);
     app::log(app::log_level::info, "serving " + files->root() + " with " + std::to_string(threads) +

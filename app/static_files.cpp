@@ -160,30 +160,61 @@ bool preconditions_allow(server::exchange& ex, std::string const& etag, long lon
     return true;
 }
 
+// What a 200 for a file says about it besides its content: the validators (RFC 9110 §8.8) and
+// the media type. Views: into a cache entry, or into the caller's locals for an uncached file.
+struct file_metadata {
+    std::string_view content_type;
+    std::string_view etag;
+    long long last_modified = 0;          ///< unix seconds
+    std::string_view last_modified_text;  ///< the same as an IMF-fixdate
+};
+
+http1::fields file_headers(file_metadata const& m) {
+    return {{"Content-Type", m.content_type},
+            {"ETag", m.etag},
+            {"Last-Modified", m.last_modified_text},
+            {"Cache-Control", cache_control},
+            {"X-Content-Type-Options", "nosniff"}};
+}
+
+// Sends a 200 whose content is `body` (or, for HEAD, only its length: RFC 9110 §9.3.2, the
+// fields GET would send, including its Content-Length). `body` need only live for the call.
+// respond() would take the body as a std::string of its own, one allocation and copy per
+// request. HTTP/1.1 copies a small body into the connection's send queue anyway, so handing it
+// to write() spares that string entirely; HTTP/2 keeps respond()'s string as the DATA source
+// without copying it again, where write() would copy into a buffer of the stream's own.
+void send_ok(server::exchange& ex, file_metadata const& m, std::string_view body) {
+    auto const& req = ex.request();
+    if (req.method == http1::method::head) {
+        ex.start_response(http1::status::ok, file_headers(m), body.size()).finish();
+        return;
+    }
+    if (req.version_major >= 2) {
+        ex.respond(http1::status::ok, file_headers(m), std::string{body});
+        return;
+    }
+    auto& out = ex.start_response(http1::status::ok, file_headers(m), body.size());
+    out.write(body);  // false only asks the producer to pause: every byte is already queued
+    out.finish();
+}
+
 // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the
 // message's origination date; a file stamped in the future is clamped to now.
 long long last_modified_of(server::exchange& ex, timespec const& mtime) {
     return std::min<long long>(mtime.tv_sec, ex.loop().unix_now());
 }
 
-http1::fields file_headers(std::string_view name, std::string const& etag, long long last_modified) {
-    char date[32];
-    return {{"Content-Type", content_type_for(name)},
-            {"ETag", etag},
-            {"Last-Modified", http1::format_http_date(last_modified, date)},
-            {"Cache-Control", cache_control},
-            {"X-Content-Type-Options", "nosniff"}};
-}
-
 void send_cached(server::exchange& ex, cached_file const& f) {
-    long long const last_modified = last_modified_of(ex, f.mtime);
-    if (!preconditions_allow(ex, f.etag, last_modified)) return;
-    auto headers = file_headers(f.name, f.etag, last_modified);
-    if (ex.request().method == http1::method::head) {
-        ex.start_response(http1::status::ok, std::move(headers), f.body.size()).finish();
-        return;
+    file_metadata m{f.content_type, f.etag, f.last_modified, f.last_modified_text};
+    char date[32];
+    if (f.mtime.tv_sec > f.last_modified) {
+        // Stamped in the future when it was read: "now" moves on, so this rare case is
+        // formatted per request, as for an uncached file.
+        m.last_modified = last_modified_of(ex, f.mtime);
+        m.last_modified_text = http1::format_http_date(m.last_modified, date);
     }
-    ex.respond(http1::status::ok, std::move(headers), f.body);
+    if (!preconditions_allow(ex, f.etag, m.last_modified)) return;
+    send_ok(ex, m, f.body);
 }
 
 // cache_key / path: where a small file read whole is remembered (see file_cache.hpp).
@@ -195,10 +226,11 @@ void send_file(server::exchange& ex, opened f, std::string const& name, std::str
     std::string const etag = make_etag(size, f.st.st_mtim);
     if (!preconditions_allow(ex, etag, last_modified)) return;
 
-    auto headers = file_headers(name, etag, last_modified);
+    char date[32];
+    file_metadata const m{content_type_for(name), etag, last_modified,
+                          http1::format_http_date(last_modified, date)};
     if (req.method == http1::method::head) {
-        // RFC 9110 §9.3.2: the fields GET would send, including its Content-Length, and no content.
-        ex.start_response(http1::status::ok, std::move(headers), size).finish();
+        ex.start_response(http1::status::ok, file_headers(m), size).finish();
         return;
     }
     if (size <= whole_file_max) {
@@ -211,23 +243,32 @@ void send_file(server::exchange& ex, opened f, std::string const& name, std::str
         if (body.size() == size) {  // not caught mid-write
             cached_file c;
             c.path = path;
-            c.name = name;
-            c.body = body;
+            c.body = std::move(body);
+            c.content_type = m.content_type;
             c.etag = etag;
+            c.last_modified = last_modified;
+            c.last_modified_text = m.last_modified_text;
             c.dev = f.st.st_dev;
             c.ino = f.st.st_ino;
             c.size = f.st.st_size;
             c.mtime = f.st.st_mtim;
             c.validated_at = ex.loop().now();
-            file_cache::local().insert(std::move(cache_key), std::move(c));
+            if (auto const* stored = file_cache::local().insert(std::move(cache_key), std::move(c))) {
+                send_ok(ex, {stored->content_type, stored->etag, last_modified, stored->last_modified_text},
+                        stored->body);
+                return;
+            }
+            // Not cached (too large): `c` still holds everything.
+            send_ok(ex, {c.content_type, c.etag, last_modified, c.last_modified_text}, c.body);
+            return;
         }
-        ex.respond(http1::status::ok, std::move(headers), std::move(body));
+        send_ok(ex, m, body);
         return;
     }
     auto st = std::make_shared<file_stream>();
     st->file = std::move(f.file);
     st->remaining = size;
-    pump(ex.start_response(http1::status::ok, std::move(headers), size), st);
+    pump(ex.start_response(http1::status::ok, file_headers(m), size), st);
 }
 
 } // namespace
@@ -272,8 +313,10 @@ void static_files::serve(server::exchange& ex) const {
     }
 
     // The key holds the root (one thread may serve several) and the trailing slash,
-    // which changes the answer for directories.
-    std::string key = root_;
+    // which changes the answer for directories. It is built in a per-thread buffer that keeps
+    // its capacity, so that a cache hit allocates nothing for it; a miss copies it (send_file).
+    thread_local std::string key;
+    key.assign(root_);
     key += '\0';
     key += p.relative;
     if (p.trailing_slash) key += '/';
@@ -311,7 +354,7 @@ void static_files::serve(server::exchange& ex) const {
             return;
         }
     }
-    send_file(ex, std::move(f), name, std::move(key), root_ == "/" ? "/" + name : root_ + "/" + name);
+    send_file(ex, std::move(f), name, std::string{key}, root_ == "/" ? "/" + name : root_ + "/" + name);
 }
 
 } // namespace upshift::app
