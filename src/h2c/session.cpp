@@ -280,6 +280,27 @@ void session::update_interest() {
         interest_ = wanted;
         loop_->modify(stream_->native_handle(), this, interest_);
     }
+    // Every path that leaves reading wanted ends here (after a bounded read, a
+    // resume after back-pressure, the start with leftover bytes).
+    read_held_soon();
+}
+
+void session::read_held_soon() {
+    // A TLS stream may hold decrypted bytes or whole records read with earlier ones
+    // (net::stream::pending()); epoll never announces those, so they are read from
+    // the deferred phase while reading is wanted. Plain TCP holds nothing.
+    if (closed_ || held_read_queued_ || !(interest_ & net::loop::readable) || stream_->pending() == 0) return;
+    held_read_queued_ = true;
+    // The reap (schedule_reap) does not free the session while this is queued;
+    // a session closed meanwhile is reaped from here.
+    loop_->defer([this] {
+        held_read_queued_ = false;
+        if (closed_) {
+            schedule_reap();
+            return;
+        }
+        if (interest_ & net::loop::readable) on_readable();
+    });
 }
 
 void session::maybe_finish() {
@@ -353,7 +374,8 @@ void session::schedule_reap() {
     loop_->defer([this] {
         reap_scheduled_ = false;
         graveyard_.clear();
-        if (closed_) delete this;
+        // A queued held read still refers to the session: it reaps it when it runs.
+        if (closed_ && !held_read_queued_) delete this;
     });
 }
 

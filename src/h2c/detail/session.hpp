@@ -16,7 +16,8 @@
 // produced when nghttp2 returns.
 //
 // Ownership: the session owns itself (like upgrade::raw_channel) and frees
-// itself after the dispatch phase once closed. It owns its streams.
+// itself after the dispatch phase once closed (not before a read it deferred
+// for bytes held in the stream has run: read_held_soon()). It owns its streams.
 #include <memory>
 #include <string>
 #include <vector>
@@ -84,6 +85,7 @@ private:
     void write_out();
     std::size_t pending_output() const noexcept { return out_.size() + (sink_ ? sink_->size() : 0); }
     void update_interest();
+    void read_held_soon(); // the stream holds bytes epoll will not announce (TLS)
     void touch();
     void on_idle();
     void close();
@@ -134,6 +136,7 @@ private:
     bool upgrade_pending_ = false; // stream 1 waits for the client's SETTINGS (start_upgraded)
     bool peer_eof_ = false;
     bool reap_scheduled_ = false;
+    bool held_read_queued_ = false; // read_held_soon() deferred a read
 };
 
 } // namespace upshift::h2c::detail

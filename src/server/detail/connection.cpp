@@ -327,6 +327,9 @@ void connection::feed_body() {
             auto s = chunked_->decode(read_buf_.data());
             if (!s.data.empty() && reader_.on_data) reader_.on_data(s.data);
             if (state_ == state::closed) return;
+            // Copied before the consume below, after the last piece was delivered: the
+            // handler sees them from on_end on (exchange::request_trailers()).
+            if (!s.ec && chunked_->done()) keep_trailers();
             read_buf_.consume(s.consumed);
             if (s.ec == http1::error::need_more) return;
             if (s.ec) {
@@ -336,6 +339,23 @@ void connection::feed_body() {
             if (chunked_->done()) finish_body({});
         }
     }
+}
+
+void connection::keep_trailers() {
+    auto const fields = chunked_->trailers();
+    if (fields.empty()) return;
+    std::size_t size = 0;
+    for (auto const& f : fields) size += f.name.size() + f.value.size();
+    auto t = std::make_unique<owned_trailers>();
+    t->bytes.reserve(size);  // no reallocation below: the views stay valid
+    t->fields.reserve(fields.size());
+    for (auto const& f : fields) {
+        auto const at = t->bytes.size();
+        t->bytes.append(f.name).append(f.value);
+        std::string_view const all = t->bytes;
+        t->fields.push_back({all.substr(at, f.name.size()), all.substr(at + f.name.size(), f.value.size())});
+    }
+    trailers_ = std::move(t);
 }
 
 void connection::finish_body(std::error_code ec) {

@@ -66,6 +66,10 @@ public:
     bool has_body() const noexcept override;
     void read_body(body_reader reader) override;
     void read_body_all(std::size_t max, unique_function<void(std::error_code, std::string)> done) override;
+    /// RFC 9112 §7.1.2: the chunked body's trailer fields, once it ended without error.
+    std::span<http1::field const> request_trailers() const noexcept override {
+        return trailers_ ? std::span<http1::field const>(trailers_->fields) : std::span<http1::field const>{};
+    }
     void pause_body() noexcept override;
     void resume_body() override;
     std::error_code send_interim(http1::status s, http1::fields const& f) override;
@@ -103,6 +107,7 @@ private:
     void finish_body(std::error_code ec);
     void discard_body();         // drops an unread body (bounded) after the response
     void rebase_request();
+    void keep_trailers();        // the chunked body is done: its trailers outlive read_buf_
     void update_read_interest();
     void read_held_soon();       // the stream holds bytes epoll will not announce (TLS)
 
@@ -164,6 +169,14 @@ private:
     bool continue_owed_ = false;            // Expect: 100-continue not yet answered
     body_reader reader_;
     std::uint64_t discarded_ = 0;
+    /// The trailer section of a chunked body that ended (RFC 9112 §7.1.2), owned: the
+    /// decoder's views point into read_buf_, which is consumed. Null unless trailers came,
+    /// so an exchange without them (nearly all) costs a pointer and no allocation.
+    struct owned_trailers {
+        std::string bytes;                 // names and values, back to back
+        std::vector<http1::field> fields;  // views into `bytes`
+    };
+    std::unique_ptr<owned_trailers> trailers_;
 
     // protocol switching
     std::vector<upgrade::offer> offers_;    // empty unless the request may switch

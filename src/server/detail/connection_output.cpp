@@ -252,6 +252,7 @@ void connection::end_exchange() {
     on_abort_ = nullptr;
     on_drain_ = nullptr;
     reader_ = {};
+    trailers_.reset();
     parser_.reset();
     request_ = {};
     declared_length_.reset();
