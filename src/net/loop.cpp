@@ -210,8 +210,13 @@ void loop::run_once(std::chrono::milliseconds max_wait) {
 }
 
 void loop::run_deferred() {
-    // Deferred work may defer more; run until quiet, in order.
-    while (!deferred_.empty()) {
+    // Deferred work may defer more; run it in order until quiet, but for a bounded number of
+    // rounds: a callback that defers itself again and again (a connection reading the bytes a TLS
+    // stream holds while its peer keeps sending) must not keep the other connections, epoll and
+    // timers waiting. What is left runs in the next iteration, whose epoll_wait does not block,
+    // still in order, so an object freed by a deferred callback is freed after the ones queued
+    // before it.
+    for (int round = 0; round < max_deferred_rounds && !deferred_.empty(); ++round) {
         auto batch = std::move(deferred_);
         deferred_.clear();
         for (auto& fn : batch) fn();

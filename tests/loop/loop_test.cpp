@@ -9,6 +9,7 @@
 #include <csignal>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 #include "upshift/net/listener.hpp"
 #include "upshift/net/loop.hpp"
@@ -84,6 +85,48 @@ TEST(Loop, DeferRunsAfterDispatchInOrderIncludingNestedDefers) {
     l.defer([&] { order.push_back(2); });
     l.run_once(0ms);
     EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+}
+
+TEST(Loop, ASelfDeferringChainYieldsToIoAndTimersAndContinuesInOrder) {
+    // A callback that defers itself forever (a TLS connection whose stream keeps holding bytes
+    // while its peer keeps sending) must not starve the loop: after max_deferred_rounds rounds the
+    // loop goes back to epoll and timers, and the chain goes on in the next iteration.
+    net::loop l;
+    pipe_pair p;
+    counting_handler h;
+    l.add(p.r.get(), &h, net::loop::readable);
+    ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    bool timer_fired = false;
+    net::timer t(l);
+    t.start(0ms, [&] { timer_fired = true; });
+
+    int runs = 0;
+    bool keep_going = true;
+    std::function<void()> chain = [&] {
+        ++runs;
+        if (keep_going) l.defer([&] { chain(); });
+    };
+    l.defer([&] { chain(); });
+    std::vector<int> order;
+    l.defer([&] { order.push_back(1); });  // queued behind the chain's first link
+
+    // One iteration has two deferred phases (after the timers, after posted work), each bounded.
+    int const per_iteration = 2 * net::loop::max_deferred_rounds;
+    l.run_once(1000ms);  // must return although the chain never ends
+    EXPECT_EQ(runs, per_iteration);
+    EXPECT_EQ(order, (std::vector<int>{1}));
+    EXPECT_EQ(h.calls, 1);
+    l.run_once(1000ms);  // does not block: the chain's next link is waiting
+    EXPECT_EQ(runs, 2 * per_iteration);
+    EXPECT_EQ(h.calls, 2);     // the pipe (still readable) was dispatched in between
+    EXPECT_TRUE(timer_fired);  // and so were the timers
+    keep_going = false;
+    l.run_once(0ms);
+    l.run_once(0ms);
+    auto const final_runs = runs;
+    l.run_once(0ms);
+    EXPECT_EQ(runs, final_runs);  // the chain ended; nothing is left behind
+    l.remove(p.r.get());
 }
 
 TEST(Loop, PostFromAnotherThreadWakesTheLoop) {

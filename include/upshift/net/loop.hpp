@@ -73,8 +73,11 @@ public:
 
     /// Thread-safe: runs fn on the loop thread soon.
     void post(unique_function<void()> fn);
-    /// Loop thread only: runs fn after the current dispatch phase.
+    /// Loop thread only: runs fn after the current dispatch phase, in order. A chain of defers from
+    /// deferred callbacks deeper than max_deferred_rounds goes on in the next iteration.
     void defer(unique_function<void()> fn);
+    /// Rounds of defer-from-defer run per phase before the loop goes back to epoll.
+    static constexpr int max_deferred_rounds = 16;
 
     /// Loop thread only. Level-triggered interest in `events` (readable/writable).
     void add(int fd, io_handler* h, std::uint32_t events);
