@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "h2c_fixture.hpp"
+#include "integration/tls_test_helpers.hpp"
 #include "upshift/tls/context.hpp"
 
 namespace upshift::test {
@@ -17,13 +18,10 @@ protected:
         UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
         curl_ = *curl;
         ASSERT_TRUE(dir_.ok());
-        auto gen =
-            run_command({*openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                         "-nodes", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
-                         "-days", "1", "-keyout", dir_.file("key.pem"), "-out", dir_.file("cert.pem")});
+        auto gen = make_certificate(*openssl, dir_, "h2");
         ASSERT_TRUE(gen.exit && gen.exit->success()) << gen;
         std::string error;
-        tls_ = tls::server_context::load(dir_.file("cert.pem"), dir_.file("key.pem"), error);
+        tls_ = tls::server_context::load(dir_.file("h2-cert.pem"), dir_.file("h2-key.pem"), error);
         ASSERT_TRUE(tls_) << error;
     }
 

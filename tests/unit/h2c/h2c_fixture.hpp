@@ -26,6 +26,20 @@ struct h2_frame {
 
 inline constexpr std::uint8_t frame_data = 0x0, frame_headers = 0x1, frame_settings = 0x4, frame_goaway = 0x7;
 
+/// One raw frame as a client would send it (RFC 9113 §4.1: 24-bit length, type, flags, stream).
+inline std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
+    std::string f;
+    auto const n = payload.size();
+    f.push_back(static_cast<char>((n >> 16) & 0xff));
+    f.push_back(static_cast<char>((n >> 8) & 0xff));
+    f.push_back(static_cast<char>(n & 0xff));
+    f.push_back(static_cast<char>(type));
+    f.push_back(static_cast<char>(flags));
+    for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>((stream >> shift) & 0xff));
+    f.append(payload);
+    return f;
+}
+
 /// The frames at the front of `bytes`; a trailing partial frame is left out.
 inline std::vector<h2_frame> parse_frames(std::string_view bytes) {
     std::vector<h2_frame> out;

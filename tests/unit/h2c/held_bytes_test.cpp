@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "h2c_fixture.hpp"
+#include "support/piecewise_reader.hpp"
 #include "upshift/net/socket.hpp"
 #include "upshift/net/stream.hpp"
 
@@ -23,56 +24,26 @@ namespace {
 /// and hands out at most `piece` bytes; pending() tells what it still holds.
 struct holding_stream final : net::stream {
     holding_stream(net::fd s, std::size_t piece_size, std::string seed)
-        : inner(std::move(s)), piece(piece_size), held(std::move(seed)) {}
+        : inner(std::move(s)), holder{piece_size, std::move(seed)} {}
     net::io_result read(std::span<char> buf) override {
         if (++reads == fail_at_read) {
             net::io_result failed{};
             failed.ec = std::make_error_code(std::errc::connection_reset);
             return failed;
         }
-        if (held.empty()) {
-            char chunk[4096];
-            for (;;) {
-                auto const r = inner.read(chunk);
-                if (r.bytes == 0) {
-                    if (held.empty()) return r; // EAGAIN, EOF or an error, as the socket said
-                    break;
-                }
-                held.append(chunk, r.bytes);
-            }
-        }
-        std::size_t const k = std::min({buf.size(), held.size(), piece});
-        held.copy(buf.data(), k);
-        held.erase(0, k);
-        net::io_result r{};
-        r.bytes = k;
-        return r;
+        return holder.read(inner, buf);
     }
-    std::size_t pending() const noexcept override { return held.size(); }
+    std::size_t pending() const noexcept override { return holder.held.size(); }
     net::io_result writev(std::span<iovec const> bufs) override { return inner.writev(bufs); }
     int native_handle() const noexcept override { return inner.native_handle(); }
     void shutdown_write() noexcept override { inner.shutdown_write(); }
     void close() noexcept override { inner.close(); }
 
     net::tcp_stream inner;
-    std::size_t piece;
-    std::string held;
+    piecewise_reader holder;
     int reads = 0;
     int fail_at_read = 0; // > 0: that read fails (a reset), whatever is held
 };
-
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
-    std::string f;
-    auto const n = payload.size();
-    f.push_back(static_cast<char>((n >> 16) & 0xff));
-    f.push_back(static_cast<char>((n >> 8) & 0xff));
-    f.push_back(static_cast<char>(n & 0xff));
-    f.push_back(static_cast<char>(type));
-    f.push_back(static_cast<char>(flags));
-    for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>((stream >> shift) & 0xff));
-    f.append(payload);
-    return f;
-}
 
 std::string be32(std::uint32_t v) {
     std::string s;

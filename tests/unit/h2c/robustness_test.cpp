@@ -9,19 +9,6 @@
 namespace upshift::test {
 namespace {
 
-std::string frame(std::uint8_t type, std::uint8_t flags, std::uint32_t stream, std::string_view payload) {
-    std::string f;
-    auto const n = payload.size();
-    f.push_back(static_cast<char>((n >> 16) & 0xff));
-    f.push_back(static_cast<char>((n >> 8) & 0xff));
-    f.push_back(static_cast<char>(n & 0xff));
-    f.push_back(static_cast<char>(type));
-    f.push_back(static_cast<char>(flags));
-    for (int shift = 24; shift >= 0; shift -= 8) f.push_back(static_cast<char>((stream >> shift) & 0xff));
-    f.append(payload);
-    return f;
-}
-
 constexpr std::uint8_t end_stream = 0x1, end_headers = 0x4;
 constexpr std::uint8_t frame_rst_stream = 0x3, frame_ping = 0x6, frame_continuation = 0x9;
 

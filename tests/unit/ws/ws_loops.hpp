@@ -21,6 +21,7 @@
 
 #include "client_frames.hpp"
 #include "server_fixture.hpp"
+#include "support/piecewise_reader.hpp"
 #include "support/ws_test_client.hpp"
 #include "upshift/net/socket.hpp"
 #include "upshift/net/stream.hpp"
@@ -56,25 +57,10 @@ struct counting_stream final : net::stream {
     net::io_result read(std::span<char> buf) override {
         ++n->reads;
         if (n->piece == 0) return inner.read(buf);
-        if (held.empty()) {
-            char chunk[4096];
-            for (;;) {
-                auto const r = inner.read(chunk);
-                if (r.bytes == 0) {
-                    if (held.empty()) return r;  // EAGAIN, EOF or an error, as the socket said
-                    break;
-                }
-                held.append(chunk, r.bytes);
-            }
-        }
-        std::size_t const k = std::min({buf.size(), held.size(), n->piece});
-        held.copy(buf.data(), k);
-        held.erase(0, k);
-        net::io_result r{};
-        r.bytes = k;
-        return r;
+        holder.piece = n->piece;
+        return holder.read(inner, buf);
     }
-    std::size_t pending() const noexcept override { return held.size(); }
+    std::size_t pending() const noexcept override { return holder.held.size(); }
     net::io_result writev(std::span<iovec const> bufs) override {
         ++n->writes;
         return inner.writev(bufs);
@@ -90,7 +76,7 @@ struct counting_stream final : net::stream {
     }
     net::tcp_stream inner;
     std::shared_ptr<counts> n;
-    std::string held;
+    piecewise_reader holder;
 };
 
 class ws_loops_fixture : public ::testing::Test {
