@@ -106,11 +106,17 @@ std::shared_ptr<upgrade::registry const> make_ws_chat_registry() {
             return;
         }
         chat_member m{"chat/" + std::string(*room), "guest-" + std::to_string(++*next_guest)};
+        // The others hear of the join before the newcomer gets its welcome: a client that waits for
+        // its welcome and then does anything (joins again, talks) never overtakes its own join
+        // notice, even across loops (the loop runs posted work before new I/O). The newcomer gets
+        // its own notice right after its welcome.
+        auto const count = rooms.subscribers(m.topic) + 1;
+        auto join = presence("join", m.name, count);
+        rooms.publish(m.topic, join);
         rooms.subscribe(s, m.topic);
-        auto const count = rooms.subscribers(m.topic);
         s.send(R"({"type":"welcome","you":)" + json_string(m.name) + R"(,"room":)" + json_string(*room) +
                R"(,"count":)" + std::to_string(count) + "}");
-        rooms.publish(m.topic, presence("join", m.name, count));
+        s.send(join);
         s.user_data = std::move(m);
     };
     b.on_message = [rooms](ws::session& s, std::string_view data, ws::message_kind kind) {

@@ -181,13 +181,23 @@ void loop::run_once(std::chrono::milliseconds max_wait) {
     refresh_time();
 
     dispatching_ = true;
+    // Posted work first: everything posted before the events of this batch happened runs before
+    // they are handled. A publish on another loop that a client saw the effects of (it got its
+    // welcome, then connected here) reaches this loop's subscribers before anything that client
+    // now causes here, so cross-thread messages keep their cause-and-effect order. It runs inside
+    // the dispatch window: a handler it closes has its pending events in this batch dropped, and
+    // is freed in the deferred phase below, after the batch. The wake-up is consumed before the
+    // queue is taken, so a post made from now on wakes the next epoll_wait.
+    for (int i = 0; i < n; ++i) {
+        if (events[i].data.u64 != wake_tag) continue;
+        std::uint64_t count;
+        [[maybe_unused]] auto r = ::read(wakefd_, &count, sizeof count);
+        break;
+    }
+    run_posted();
     for (int i = 0; i < n; ++i) {
         auto const& ev = events[i];
-        if (ev.data.u64 == wake_tag) {
-            std::uint64_t count;
-            [[maybe_unused]] auto r = ::read(wakefd_, &count, sizeof count);
-            continue;
-        }
+        if (ev.data.u64 == wake_tag) continue;
         auto* h = static_cast<io_handler*>(ev.data.ptr);
         if (!removed_handlers_.empty() &&
             std::find(removed_handlers_.begin(), removed_handlers_.end(), h) != removed_handlers_.end())
@@ -199,14 +209,15 @@ void loop::run_once(std::chrono::milliseconds max_wait) {
 
     fire_timers();
     run_deferred();
+}
 
+void loop::run_posted() {
     std::vector<unique_function<void()>> posted;
     {
         std::lock_guard lock(posted_mu_);
         posted.swap(posted_);
     }
     for (auto& fn : posted) fn();
-    run_deferred();
 }
 
 void loop::run_deferred() {

@@ -110,8 +110,8 @@ TEST(Loop, ASelfDeferringChainYieldsToIoAndTimersAndContinuesInOrder) {
     std::vector<int> order;
     l.defer([&] { order.push_back(1); });  // queued behind the chain's first link
 
-    // One iteration has two deferred phases (after the timers, after posted work), each bounded.
-    int const per_iteration = 2 * net::loop::max_deferred_rounds;
+    // One iteration has one deferred phase (after I/O, posted work and timers), bounded.
+    int const per_iteration = net::loop::max_deferred_rounds;
     l.run_once(1000ms);  // must return although the chain never ends
     EXPECT_EQ(runs, per_iteration);
     EXPECT_EQ(order, (std::vector<int>{1}));
@@ -127,6 +127,39 @@ TEST(Loop, ASelfDeferringChainYieldsToIoAndTimersAndContinuesInOrder) {
     l.run_once(0ms);
     EXPECT_EQ(runs, final_runs);  // the chain ended; nothing is left behind
     l.remove(p.r.get());
+}
+
+TEST(Loop, WorkPostedBeforeAnEventHappenedRunsBeforeItsHandler) {
+    // Cause and effect across loops: another thread posts (a pub/sub delivery), then its effect
+    // becomes an event here (a client that saw the publisher's answer connects or writes). The
+    // posted work must run first, whatever order epoll reports the wake-up and the event in.
+    net::loop l;
+    pipe_pair p;
+    std::vector<char const*> order;
+    counting_handler h;
+    h.also = [&] { order.push_back("io"); };
+    l.add(p.r.get(), &h, net::loop::readable);
+    std::thread other([&] {
+        l.post([&] { order.push_back("posted"); });
+        ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    });
+    other.join();
+    l.run_once(1000ms);
+    EXPECT_EQ(order, (std::vector<char const*>{"posted", "io"}));
+    l.remove(p.r.get());
+}
+
+TEST(Loop, WorkPostedByPostedWorkWakesTheNextIteration) {
+    // A response finished from posted work lets the connection dispatch its next pipelined
+    // request, whose handler may post again: that post must wake the next epoll_wait although
+    // it was made while the loop handled the wake-up of the first.
+    net::loop l;
+    bool second = false;
+    l.post([&] { l.post([&] { second = true; }); });
+    l.run_once(1000ms);
+    EXPECT_FALSE(second);
+    l.run_once(5000ms);  // returns at once with the wake-up; without it, after 5 s with nothing run
+    EXPECT_TRUE(second);
 }
 
 TEST(Loop, PostFromAnotherThreadWakesTheLoop) {

@@ -3,8 +3,10 @@
 // thread-safe wake-ups. One loop per thread; everything registered on a loop
 // is used only from that loop's thread, except post() and stop().
 //
-// Dispatch order in one iteration: epoll_wait -> I/O handlers -> expired timers
-// -> deferred callbacks (defer()) -> posted callbacks (post()). Objects closed
+// Dispatch order in one iteration: epoll_wait -> posted callbacks (post()) ->
+// I/O handlers -> expired timers -> deferred callbacks (defer()). Posted work
+// runs before the batch's I/O so that anything posted before an event happened
+// is seen before that event is handled. Objects closed
 // during dispatch are destroyed in the deferred phase, so a handler may close
 // itself (or a peer) while events for it are still pending: the loop skips
 // events for fds removed in the same iteration.
@@ -114,6 +116,7 @@ private:
     void sift(std::size_t i) noexcept;
     void fire_timers();
     void run_deferred();
+    void run_posted();
     void refresh_time() noexcept;
     int next_timeout_ms(std::chrono::milliseconds cap) const;
     bool watching(shutdown_listener const* l) const noexcept { return l == shutdown_head_ || l->prev_watcher_ != nullptr; }
