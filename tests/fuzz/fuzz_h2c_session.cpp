@@ -43,12 +43,21 @@ void handle(server::exchange& ex) {
             break;
         }
         case 'p': { // paused body reader, answered at its end
+            // Work deferred by the application must not outlive the exchange: a reset or a lost
+            // connection ends it (on_abort), and so may the end of the body, which is not held
+            // back by the pause when the piece that paused was the last one (then the response
+            // completes and the stream goes) before the deferred resume runs.
+            auto alive = std::make_shared<bool>(true);
+            ex.on_abort([alive] { *alive = false; });
             server::body_reader r;
-            r.on_data = [&ex](std::string_view) {
+            r.on_data = [&ex, alive](std::string_view) {
                 ex.pause_body();
-                ex.loop().defer([&ex] { ex.resume_body(); });
+                ex.loop().defer([&ex, alive] {
+                    if (*alive) ex.resume_body();
+                });
             };
-            r.on_end = [&ex](std::error_code ec) {
+            r.on_end = [&ex, alive](std::error_code ec) {
+                *alive = false;
                 if (!ec) ex.respond(http1::status::no_content);
             };
             ex.read_body(std::move(r));

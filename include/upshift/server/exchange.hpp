@@ -75,7 +75,9 @@ public:
     /// from the body's successful on_end until the exchange ends; empty before,
     /// and when the transport does not offer them.
     virtual std::span<http1::field const> request_trailers() const noexcept { return {}; }
-    /// Backpressure: stop / resume delivering body pieces.
+    /// Backpressure: stop / resume delivering body pieces. The end is not a piece: when the
+    /// piece during which pause_body() was called is the last one, on_end follows it at once,
+    /// so work deferred to resume later must check that the reader has not ended.
     virtual void pause_body() noexcept = 0;
     virtual void resume_body() = 0;
 
