@@ -243,7 +243,7 @@ TEST_F(UpgradeTest, EligibleRequestGets101AndProtocolOwnsStream) {
     EXPECT_EQ(s->headers.find("upgrade"), "chat");
     std::vector<std::string> custom;
     for (auto const& [n, v] : s->headers)
-        if (ascii::iequals(n, "x-custom")) custom.push_back(v);
+        if (ascii::iequals(n, "x-custom")) custom.emplace_back(v);
     EXPECT_EQ(custom, (std::vector<std::string>{"42", "43"})); // every field line, in order
     EXPECT_TRUE(s->leftover.empty()) << s->leftover;
     EXPECT_TRUE(s->has_stream);
