@@ -150,6 +150,10 @@ void session::on_readable() {
             // (rapid reset, CONTINUATION) ends the connection before the next read.
             flush();
             if (closed_ || out_.size() >= cfg_->opts.output_high_water) break;
+            // A short read emptied the socket: another recv would only say EAGAIN (half of all
+            // recv calls under h2load). Epoll is level-triggered and reports what comes next;
+            // bytes a TLS stream still holds are read from the deferred phase (read_held_soon).
+            if (r.bytes < sizeof buf) break;
             continue;
         }
         if (r.ec == std::errc::operation_would_block) break;
