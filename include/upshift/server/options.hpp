@@ -49,7 +49,9 @@ struct options {
     std::size_t read_buffer_size = 16 * 1024;   ///< bytes read per read() call
     std::size_t send_high_water = 1 << 20;      ///< streamed response: write() returns false above this
     std::size_t max_pipelined_bytes = 1 << 20;  ///< unprocessed pipelined input held before we stop reading
-    std::size_t max_connections = 100'000;      ///< per loop; beyond it new connections are closed at once
+    /// Per loop: HTTP/1.1 connections, TLS handshakes and upgraded connections (WebSocket, HTTP/2,
+    /// custom protocols) together; beyond it new connections are closed at once.
+    std::size_t max_connections = 100'000;
 
     std::string server_header = "upshift";      ///< "" to omit
     bool date_header = true;

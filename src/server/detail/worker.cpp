@@ -38,7 +38,12 @@ void worker::attach_tls_listener(net::fd listener, std::shared_ptr<tls::server_c
         });
 }
 
-bool worker::full() const noexcept { return count_ + handshake_count_ >= opts_.max_connections; }
+bool worker::full() const noexcept {
+    // Upgraded connections (WebSocket, HTTP/2, custom protocols) left the connection list at their
+    // switch, but each still holds a socket and memory: every one of them watches the loop for
+    // shutdown, so the loop's count of shutdown listeners counts them at no cost per connection.
+    return count_ + handshake_count_ + loop_.shutdown_listeners() >= opts_.max_connections;
+}
 
 void worker::accept_tls(std::unique_ptr<tls::stream> s, std::string remote) {
     if (full() || shutting_down_) return;  // the socket closes here

@@ -1,0 +1,63 @@
+// server::options::max_connections counts upgraded connections too: a WebSocket session left the
+// HTTP/1.1 connection list at its 101, but it still holds a socket and memory, so a client that
+// upgrades connection after connection must not get past the limit.
+#include "client_frames.hpp"
+#include "server_fixture.hpp"
+#include "support/ws_test_client.hpp"
+#include "upshift/ws/server.hpp"
+
+namespace upshift::test {
+namespace {
+
+class WsConnectionLimitTest : public server_fixture {
+protected:
+    ::testing::AssertionResult start_ws(std::size_t max_connections) {
+        ws::behaviour b;
+        b.on_message = [](ws::session& s, std::string_view m, ws::message_kind k) { s.send(m, k); };
+        b.on_close = [this](ws::session&, std::uint16_t code, std::string_view) {
+            events.add("close:" + std::to_string(code));
+        };
+        auto r = std::make_shared<upgrade::registry>();
+        r->add(ws::make_protocol({}, std::move(b)));
+        return start(
+            [r](exchange& ex) {
+                if (server::accept_upgrade(ex, *r)) return;
+                ex.respond(status::ok, {}, "plain");
+            },
+            [max_connections](server::options& o) { o.max_connections = max_connections; });
+    }
+
+    /// True when `c` gets its message echoed: the session is alive.
+    static bool echoes(raw_client& c) {
+        if (!c.send_all(ws::test::frame(ws::opcode::text, "ping?"))) return false;
+        auto f = read_server_frame(c, 5s);
+        return f && f->payload == "ping?";
+    }
+};
+
+TEST_F(WsConnectionLimitTest, UpgradedSessionsCountAgainstMaxConnections) {
+    ASSERT_TRUE(start_ws(2));
+    auto a = connect();
+    ASSERT_TRUE(ws_handshake(a, "/ws"));
+    auto b = connect();
+    ASSERT_TRUE(ws_handshake(b, "/ws"));
+    // Two sessions are open and no HTTP/1.1 connection is: a third connection is over the limit.
+    auto over = connect();
+    EXPECT_TRUE(over.wait_closed(5s)) << "a connection beyond max_connections was kept";
+    // The sessions themselves keep working.
+    EXPECT_TRUE(echoes(a));
+    EXPECT_TRUE(echoes(b));
+
+    // Once one session has closed, its place is free again.
+    ASSERT_TRUE(a.send_all(ws::test::frame(ws::opcode::close, close_body(1000))));
+    ASSERT_TRUE(events.wait_for("close:1000"));
+    ASSERT_TRUE(a.wait_closed(5s));
+    auto again = connect();
+    ASSERT_TRUE(again.send_all(request("GET", "/")));
+    auto r = again.read_response();
+    ASSERT_TRUE(r) << again.error();
+    EXPECT_EQ(r->body, "plain");
+}
+
+} // namespace
+} // namespace upshift::test
