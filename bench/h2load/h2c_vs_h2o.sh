@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP/2 cleartext benchmark: upshift vs h2o serving the same small static file on loopback, measured
 # with h2load (nghttp2-client) by prior knowledge (RFC 9113 §3.3): 100 streams in flight over 10
-# connections (h2load -c 10 -m 10), timing-based (-D).
+# connections (h2load -c 10 -m 10), timing-based (-D). nghttpd (nghttp2-server: nghttp2's own server
+# on the same libnghttp2 that upshift uses) runs as a third reference: it shows what a server built
+# on libnghttp2 costs, where h2o has its own HTTP/2 and HPACK code.
 #
 # Both servers get one thread pinned to CPU 0 and h2load runs with one thread pinned to CPU 1 (when
 # there are 2+ CPUs), so the comparison is per core. After a warm-up run per server, each server is
@@ -17,23 +19,24 @@
 # started here are stopped on exit.
 #
 # Environment (defaults in brackets):
-#   SERVERS         "upshift h2o" | "h2o" | "upshift"             [upshift h2o]
+#   SERVERS         any of upshift, h2o, nghttpd                  [upshift h2o nghttpd]
 #   H2LOAD_CONNS    h2load -c, connections                        [10]
 #   H2LOAD_STREAMS  h2load -m, concurrent streams per connection  [10]
 #   DURATION        h2load -D, seconds per measured run           [10]
 #   WARMUP          warm-up seconds per server, not measured      [2]
 #   ROUNDS          measured runs per server                      [3]
 #   FILE            path requested (copied from demo/site)        [/index.html]
-#   UPSHIFT_PORT / H2O_PORT                                       [18491 / 18492]
+#   UPSHIFT_PORT / H2O_PORT / NGHTTPD_PORT                        [18491 / 18492 / 18493]
 #   UPSHIFT_BIN     server binary                                 [build/release/app/upshift]
 #   UPSHIFT_ARGS    extra arguments for `upshift serve`           []
 #   H2O_BIN         h2o binary                                    [h2o on PATH, else /usr/bin/h2o]
+#   NGHTTPD_BIN     nghttpd binary                                [nghttpd on PATH, else /usr/sbin/nghttpd]
 #   SERVER_CPU / CLIENT_CPU   CPUs for taskset; empty disables    [0 / 1 when 2+ CPUs]
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
-SERVERS=${SERVERS:-upshift h2o}
+SERVERS=${SERVERS:-upshift h2o nghttpd}
 H2LOAD_CONNS=${H2LOAD_CONNS:-10}
 H2LOAD_STREAMS=${H2LOAD_STREAMS:-10}
 DURATION=${DURATION:-10}
@@ -43,9 +46,11 @@ ROUNDS=${ROUNDS:-3}
 FILE=${FILE:-/index.html}
 UPSHIFT_PORT=${UPSHIFT_PORT:-18491}
 H2O_PORT=${H2O_PORT:-18492}
+NGHTTPD_PORT=${NGHTTPD_PORT:-18493}
 UPSHIFT_BIN=${UPSHIFT_BIN:-$repo/build/release/app/upshift}
 UPSHIFT_ARGS=${UPSHIFT_ARGS:-}
 H2O_BIN=${H2O_BIN:-$(command -v h2o || echo /usr/bin/h2o)}
+NGHTTPD_BIN=${NGHTTPD_BIN:-$(command -v nghttpd || echo /usr/sbin/nghttpd)}
 
 BENCH_NAME=h2c_vs_h2o
 # shellcheck source=bench/lib/common.sh
@@ -98,7 +103,21 @@ start_upshift() {
     pids[upshift]=$!
 }
 
-port_of() { if [[ $1 == h2o ]]; then echo "$H2O_PORT"; else echo "$UPSHIFT_PORT"; fi; }
+start_nghttpd() {
+    [[ -x $NGHTTPD_BIN ]] || die "$NGHTTPD_BIN not found (nghttp2-server; run scripts/install-deps, or drop it from SERVERS)"
+    # One worker (its default), no TLS, no per-request logging (that needs -v).
+    (pinned "$SERVER_CPU" "$NGHTTPD_BIN" --no-tls --address=127.0.0.1 --htdocs="$site" "$NGHTTPD_PORT") \
+        </dev/null >"$tmp/nghttpd.log" 2>&1 &
+    pids[nghttpd]=$!
+}
+
+port_of() {
+    case $1 in
+        h2o) echo "$H2O_PORT" ;;
+        nghttpd) echo "$NGHTTPD_PORT" ;;
+        *) echo "$UPSHIFT_PORT" ;;
+    esac
+}
 
 start_server() {
     local name=$1 port
@@ -106,7 +125,7 @@ start_server() {
     port_in_use "$port" && die "port $port is already in use (set ${name^^}_PORT)"
     "start_$name"
     if ! wait_for_port "$name" "$port"; then
-        local log=$tmp/upshift.log
+        local log=$tmp/$name.log
         [[ $name == h2o ]] && log=$tmp/h2o/error.log
         echo "--- $log" >&2
         tail -n 20 "$log" >&2 || true
@@ -152,10 +171,10 @@ run_h2load() {
 
 read -r -a servers <<<"$SERVERS"
 for s in "${servers[@]}"; do
-    [[ $s == upshift || $s == h2o ]] || die "unknown server '$s' in SERVERS"
+    [[ $s == upshift || $s == h2o || $s == nghttpd ]] || die "unknown server '$s' in SERVERS"
 done
 
-printf 'upshift vs h2o over h2c (prior knowledge): %s, GET %s (%d bytes), h2load -t1 -c%s -m%s -D%s, %d rounds\n' \
+printf 'h2c (prior knowledge): %s, GET %s (%d bytes), h2load -t1 -c%s -m%s -D%s, %d rounds\n' \
     "${servers[*]}" "$FILE" "$(stat -c %s "$site$FILE")" "$H2LOAD_CONNS" "$H2LOAD_STREAMS" "$DURATION" "$ROUNDS"
 printf 'servers on CPU %s, h2load on CPU %s; about %ds; load average at start: %s\n' \
     "${SERVER_CPU:-any}" "${CLIENT_CPU:-any}" \
@@ -168,8 +187,9 @@ done
 
 declare -A rps_of=() cpu_of=()
 for ((r = 1; r <= ROUNDS; r++)); do
-    order=("${servers[@]}")
-    if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
+    # Each round starts one server later, so that none is always measured first.
+    order=()
+    for ((i = 0; i < ${#servers[@]}; i++)); do order+=("${servers[(i + r - 1) % ${#servers[@]}]}"); done
     for s in "${order[@]}"; do
         res=$(run_h2load "$s" "$DURATION")
         read -r rps cpu <<<"$res"
@@ -180,13 +200,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 
 echo
-u=- h=- ratio=- ucpu=- hcpu=-
-# shellcheck disable=SC2086 # space-separated lists of numbers
-if [[ -n ${rps_of[upshift]:-} ]]; then u=$(median ${rps_of[upshift]}) ucpu=$(median ${cpu_of[upshift]}); fi
-# shellcheck disable=SC2086
-if [[ -n ${rps_of[h2o]:-} ]]; then h=$(median ${rps_of[h2o]}) hcpu=$(median ${cpu_of[h2o]}); fi
-[[ $u != - && $h != - ]] && ratio=$(awk -v u="$u" -v h="$h" 'BEGIN { printf "%.2f", u / h }')
-printf '%-22s %14s %14s %14s\n' "" upshift h2o upshift/h2o
-printf '%-22s %14s %14s %14s\n' "requests/s (median)" "$(fmt "$u")" "$(fmt "$h")" "$ratio"
-printf '%-22s %14s %14s\n' "server CPU us/request" "$(fmt "$ucpu" 2)" "$(fmt "$hcpu" 2)"
+declare -A rps=() cpu=()
+for s in upshift h2o nghttpd; do
+    rps[$s]=- cpu[$s]=-
+    # shellcheck disable=SC2086 # space-separated lists of numbers
+    if [[ -n ${rps_of[$s]:-} ]]; then rps[$s]=$(median ${rps_of[$s]}) cpu[$s]=$(median ${cpu_of[$s]}); fi
+done
+ratio_to() {  # upshift's requests/s over $1's
+    [[ ${rps[upshift]} != - && ${rps[$1]} != - ]] || { echo -; return; }
+    awk -v u="${rps[upshift]}" -v o="${rps[$1]}" 'BEGIN { printf "%.2f", u / o }'
+}
+printf '%-22s %14s %14s %14s %14s %16s\n' "" upshift h2o nghttpd upshift/h2o upshift/nghttpd
+printf '%-22s %14s %14s %14s %14s %16s\n' "requests/s (median)" "$(fmt "${rps[upshift]}")" "$(fmt "${rps[h2o]}")" \
+    "$(fmt "${rps[nghttpd]}")" "$(ratio_to h2o)" "$(ratio_to nghttpd)"
+printf '%-22s %14s %14s %14s\n' "server CPU us/request" "$(fmt "${cpu[upshift]}" 2)" "$(fmt "${cpu[h2o]}" 2)" \
+    "$(fmt "${cpu[nghttpd]}" 2)"
 printf 'load average at end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
