@@ -25,8 +25,7 @@ protected:
         curl_ = *curl;
         openssl_ = *openssl;
         ASSERT_TRUE(dir_.ok());
-        auto gen = make_certificate(openssl_, dir_, "a");
-        ASSERT_TRUE(gen.exit && gen.exit->success()) << gen;
+        ASSERT_TRUE(made_certificate(openssl_, dir_, "a"));
     }
 
     void start(std::vector<std::string> extra = {}) {

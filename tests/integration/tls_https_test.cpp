@@ -1,6 +1,6 @@
 // `upshift serve --tls-cert F --tls-key F --tls-listen ADDR:PORT`: the same handler over HTTPS,
 // checked with curl (certificate verified for "localhost", and -k), openssl s_client and a plaintext
-// client on the TLS port, with a self-signed RSA certificate made by the openssl CLI.
+// client on the TLS port, with a self-signed certificate made by the openssl CLI.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,17 +9,10 @@
 #include <vector>
 
 #include "integration_helpers.hpp"
+#include "tls_test_helpers.hpp"
 
 namespace upshift::test {
 namespace {
-
-/// The port of the "upshift listening on https://HOST:PORT" line.
-std::optional<std::uint16_t> https_port(std::string_view line) {
-    auto at = line.find("https://");
-    if (at == std::string_view::npos) return std::nullopt;
-    std::string as_http = "http://" + std::string{line.substr(at + 8)};
-    return parse_url_port(as_http);
-}
 
 class TlsHttps : public ::testing::Test {
 protected:
@@ -28,14 +21,11 @@ protected:
         UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
         curl_ = *curl;
         ASSERT_TRUE(dir_.ok());
-        auto gen = run_command({*openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-                                "-addext", "subjectAltName=DNS:localhost", "-days", "1", "-keyout",
-                                dir_.file("key.pem"), "-out", dir_.file("cert.pem")});
-        ASSERT_TRUE(gen.exit && gen.exit->success()) << gen;
+        ASSERT_TRUE(made_certificate(*openssl, dir_));
         spawn_options opts;
         opts.argv = {app_path(), "serve", "--listen", "127.0.0.1:0", "--tls-cert", dir_.file("cert.pem"),
                      "--tls-key", dir_.file("key.pem"), "--tls-listen", "127.0.0.1:0"};
-        opts.ready_line = https_port;
+        opts.ready_line = https_line_port;
         server_ = std::make_unique<server_process>(std::move(opts));
         ASSERT_TRUE(server_->ready()) << server_->error();
     }

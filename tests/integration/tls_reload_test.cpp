@@ -102,8 +102,7 @@ protected:
         UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
         ASSERT_TRUE(dir_.ok());
         for (auto const* stem : {"a", "b"}) {
-            auto gen = make_certificate(*openssl, dir_, stem);
-            ASSERT_TRUE(gen.exit && gen.exit->success()) << gen;
+            ASSERT_TRUE(made_certificate(*openssl, dir_, stem));
         }
         fp_a_ = pem_fingerprint(dir_.file("a-cert.pem"));
         fp_b_ = pem_fingerprint(dir_.file("b-cert.pem"));

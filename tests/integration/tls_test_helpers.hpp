@@ -17,14 +17,24 @@ inline std::optional<std::uint16_t> https_line_port(std::string_view line) {
     return parse_url_port("http://" + std::string{line.substr(at + 8)});
 }
 
-/// Makes `<stem>-cert.pem` and `<stem>-key.pem` in `dir`: a P-256 key and a self-signed
-/// certificate for localhost and 127.0.0.1 (so clients can verify it by IP too).
+/// Makes `<stem>-cert.pem` and `<stem>-key.pem` in `dir` (`cert.pem` and `key.pem` for an empty
+/// stem): a P-256 key and a self-signed certificate for localhost and 127.0.0.1 (so clients can
+/// verify it by IP too). The one way the TLS tests make certificates.
 inline command_result make_certificate(std::string const& openssl, temp_dir const& dir,
-                                       std::string const& stem) {
+                                       std::string const& stem = {}) {
+    std::string const prefix = stem.empty() ? "" : stem + "-";
     return run_command({openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                         "-nodes", "-subj", "/CN=localhost", "-addext",
                         "subjectAltName=DNS:localhost,IP:127.0.0.1", "-days", "1", "-keyout",
-                        dir.file(stem + "-key.pem"), "-out", dir.file(stem + "-cert.pem")});
+                        dir.file(prefix + "key.pem"), "-out", dir.file(prefix + "cert.pem")});
+}
+
+/// make_certificate() as an assertion: success, or the openssl output.
+inline ::testing::AssertionResult made_certificate(std::string const& openssl, temp_dir const& dir,
+                                                   std::string const& stem = {}) {
+    auto r = make_certificate(openssl, dir, stem);
+    if (r.exit && r.exit->success()) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << r;
 }
 
 /// `upshift serve` on 127.0.0.1:0 with HTTPS on 127.0.0.1:0; ready once the https line is out.

@@ -16,21 +16,10 @@
 #include <vector>
 
 #include "integration_helpers.hpp"
+#include "tls_test_helpers.hpp"
 #include "upshift/tls/upgrade_client.hpp"
 
 namespace upshift::test {
-
-/// A self-signed certificate for "localhost" (key.pem + cert.pem in `dir`), or an error message.
-inline std::string make_localhost_certificate(temp_dir const& dir, std::string const& openssl,
-                                              std::string const& prefix = "") {
-    auto gen = run_command({openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
-                            "-addext", "subjectAltName=DNS:localhost", "-days", "1", "-keyout",
-                            dir.file(prefix + "key.pem"), "-out", dir.file(prefix + "cert.pem")});
-    if (gen.exit && gen.exit->success()) return {};
-    std::ostringstream os;
-    os << gen;
-    return os.str();
-}
 
 /// A connected blocking TCP socket to 127.0.0.1:port (-1 on failure); the caller closes it.
 inline int connect_blocking(std::uint16_t port) {
@@ -89,8 +78,7 @@ protected:
         UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
         openssl_ = *openssl;
         ASSERT_TRUE(certs_.ok());
-        auto err = make_localhost_certificate(certs_, openssl_);
-        ASSERT_TRUE(err.empty()) << err;
+        ASSERT_TRUE(made_certificate(openssl_, certs_));
         site_.dir.write("example", example_body);
         site_.dir.write("attacker.html", attacker_body);
     }

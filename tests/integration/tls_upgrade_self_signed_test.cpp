@@ -64,8 +64,7 @@ TEST(TlsUpgradeSelfSigned, AnotherCertificateAsTrustAnchorFailsTheHandshake) {
     UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
     temp_dir other;
     ASSERT_TRUE(other.ok());
-    auto err = make_localhost_certificate(other, *openssl);
-    ASSERT_TRUE(err.empty()) << err;
+    ASSERT_TRUE(made_certificate(*openssl, other));
     server_process server{{"--tls-self-signed", "--tls-upgrade"}};
     ASSERT_TRUE(server.ready()) << server.error();
     socket_guard s{connect_blocking(server.port())};

@@ -21,8 +21,7 @@ protected:
     void SetUp() override {
         UPSHIFT_REQUIRE_TOOL(openssl, "openssl");
         ASSERT_TRUE(dir_.ok());
-        auto gen = make_certificate(*openssl, dir_, "wss");
-        ASSERT_TRUE(gen.exit && gen.exit->success()) << gen;
+        ASSERT_TRUE(made_certificate(*openssl, dir_, "wss"));
         server_ = std::make_unique<server_process>(
             https_server({"--tls-cert", dir_.file("wss-cert.pem"), "--tls-key", dir_.file("wss-key.pem"),
                           "--access-log"}));
