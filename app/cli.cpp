@@ -334,7 +334,8 @@ std::string serve_usage_text() {
          std::to_string(d.limits.max_header_bytes) + ")\n";
     s += "  --max-body-bytes N      request body, else 413 (default " + std::to_string(serve_config{}.max_body_bytes) +
          ")\n";
-    s += "  --max-connections N     open connections per thread (default " + std::to_string(d.max_connections) + ")\n";
+    s += "  --max-connections N     open connections per thread, upgraded ones included (default " +
+         std::to_string(d.max_connections) + ")\n";
     s += "  --processing-interval SEC\n"
          "                          send \"102 Processing\" this often while a request waits (default off)\n";
     s += "  --early-hints PATH=LINK send \"103 Early Hints\" with this Link before answering PATH;\n"
