@@ -14,8 +14,12 @@
 #               connections and offers the previous session back, so these are resumed handshakes
 #               (TLS 1.3 PSK with a fresh X25519 exchange, no certificate signature; both servers
 #               issue new tickets each time), as for browsers coming back. The script checks with a
-#               Python client that both servers resume. (A full-handshake load would need a client
-#               that never resumes and can saturate a server core, which wrk and h2load cannot.)
+#               Python client that both servers resume.
+#   full        `openssl s_time -new -www FILE`: one connection after another, each a full TLS
+#               handshake (no resumption: ECDHE plus the server's certificate signature) and one
+#               HTTP/1.0 GET. The one-threaded client saturates its core long before a server does
+#               (it verifies every certificate), so compare the server CPU per handshake here; the
+#               rate mostly says how fast s_time is.
 # Each scenario runs ROUNDS times per server, alternating the order each round; the table shows the
 # medians of requests/s, the ratio upshift/nginx, and each server's CPU time per request
 # (utime + stime from /proc over the run, nginx's master and worker together), which moves less than
@@ -27,7 +31,7 @@
 #
 # Environment (defaults in brackets):
 #   SERVERS         "upshift nginx" | "nginx" | "upshift"         [upshift nginx]
-#   SCENARIOS       "keepalive handshake" or one of them          [keepalive handshake]
+#   SCENARIOS       any of keepalive, handshake, full             [keepalive handshake full]
 #   WRK_THREADS     wrk -t                                        [1]
 #   WRK_CONNS       wrk -c for keep-alive                         [50]
 #   CLOSE_CONNS     wrk -c for the handshake scenario             [20]
@@ -45,7 +49,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 SERVERS=${SERVERS:-upshift nginx}
-SCENARIOS=${SCENARIOS:-keepalive handshake}
+SCENARIOS=${SCENARIOS:-keepalive handshake full}
 WRK_THREADS=${WRK_THREADS:-1}
 WRK_CONNS=${WRK_CONNS:-50}
 CLOSE_CONNS=${CLOSE_CONNS:-20}
@@ -162,6 +166,26 @@ run_wrk() {
         }' <<<"$out" || die "no Requests/sec in wrk output for $name: $out"
 }
 
+# run_s_time NAME SECONDS: full handshakes with `openssl s_time -new`; prints "connections/s
+# cpu-microseconds-per-connection"; fails unless every connection read at least the file's bytes.
+run_s_time() {
+    local name=$1 secs=$2 out before after start end
+    before=$(cpu_ticks "${pids[$name]}")
+    start=$(date +%s.%N)
+    out=$( (pinned "$WRK_CPU" timeout $((secs + 30)) openssl s_time -connect "127.0.0.1:$(port_of "$name")" -new \
+        -time "$secs" -www "$FILE" -CAfile "$cert") 2>&1) || die "openssl s_time against $name failed: $out"
+    end=$(date +%s.%N)
+    after=$(cpu_ticks "${pids[$name]}")
+    printf '%s\n' "$out" | grep -v '^\*' >>"$tmp/s_time.$name.log"
+    awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" -v wall="$(awk -v a="$start" -v b="$end" 'BEGIN { print b - a }')" \
+        -v size="$(stat -c %s "$site/index.html")" '
+        / connections in .* real seconds, / { done = $1 + 0; per = $(NF - 4) + 0 }
+        END {
+            if (!done || per < size) exit 1
+            printf "%.1f %.2f\n", done / wall, ticks / hz * 1e6 / done
+        }' <<<"$out" || die "$name: s_time made no connection, or short responses: $out"
+}
+
 # How many reconnections resume the previous session, as wrk's do (it keeps its SSL object and
 # with it the last session, TLS 1.3 tickets included): Python's ssl module, 1 + 9 connections.
 resumption_check() {
@@ -188,9 +212,15 @@ for s in "${servers[@]}"; do
 done
 read -r -a scenarios <<<"$SCENARIOS"
 for sc in "${scenarios[@]}"; do
-    [[ $sc == keepalive || $sc == handshake ]] || die "unknown scenario '$sc' in SCENARIOS"
+    [[ $sc == keepalive || $sc == handshake || $sc == full ]] || die "unknown scenario '$sc' in SCENARIOS"
 done
-label() { if [[ $1 == keepalive ]]; then echo "keep-alive"; else echo "handshake/request"; fi; }
+label() {
+    case $1 in
+        keepalive) echo "keep-alive" ;;
+        handshake) echo "handshake/request" ;;
+        *) echo "full handshake" ;;
+    esac
+}
 
 runs=$((${#servers[@]} * ROUNDS * ${#scenarios[@]}))
 printf 'upshift vs nginx over HTTPS: %s, GET %s (%d bytes), wrk -t%s -d%ss, -c%s keep-alive, -c%s Connection: close, %d rounds\n' \
@@ -213,7 +243,11 @@ for scenario in "${scenarios[@]}"; do
         order=("${servers[@]}")
         if ((r % 2 == 0)) && ((${#servers[@]} == 2)); then order=("${servers[1]}" "${servers[0]}"); fi
         for s in "${order[@]}"; do
-            read -r rps cpu <<<"$(run_wrk "$s" "$scenario" "$WRK_DURATION")"
+            if [[ $scenario == full ]]; then
+                read -r rps cpu <<<"$(run_s_time "$s" "$WRK_DURATION")"
+            else
+                read -r rps cpu <<<"$(run_wrk "$s" "$scenario" "$WRK_DURATION")"
+            fi
             printf '  %-18s round %d  %-8s %12.0f req/s  %7.2f us CPU/request\n' "$(label "$scenario")" "$r" "$s" \
                 "$rps" "$cpu"
             rps_of[$scenario.$s]+="$rps "
@@ -239,4 +273,5 @@ for scenario in "${scenarios[@]}"; do
         "$(fmt "$ucpu" 2)" "$(fmt "$ncpu" 2)"
 done
 echo "ratio = upshift/nginx requests/s (above 1: upshift faster); us/r = server CPU microseconds per request"
+echo "(full handshake: connections/s of one s_time client, which saturates first: compare us/r)"
 printf 'load average at end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
