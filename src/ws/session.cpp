@@ -21,7 +21,12 @@
 namespace upshift::ws {
 namespace {
 
-constexpr std::size_t read_chunk = 64 * 1024;
+/// The thread's read buffer: one per loop thread, not per session. Large enough that a 64 KiB
+/// message with its 14-byte header, once it is in the socket, comes in one read and is delivered
+/// where it was read (a 64 KiB buffer took all but its last 14 bytes, which made the session copy
+/// the payload into its message buffer and read again). The kernel fills only what it has, so
+/// the pages beyond the largest read stay untouched.
+constexpr std::size_t read_chunk = 256 * 1024;
 /// Frames with at least this much payload still to come are read into the message directly.
 constexpr std::uint64_t direct_read_min = 8 * 1024;
 constexpr std::uint64_t direct_read_max = 1024 * 1024;

@@ -27,6 +27,27 @@ TEST(Mask, MatchesTheDefinitionAtEveryAlignmentOffsetAndLength) {
             }
 }
 
+TEST(Mask, MatchesTheDefinitionOnTheWideLoop) {
+    // §5.3 again, for lengths from which apply_mask works 32 bytes at a time (AVX2 where the CPU
+    // has it): every alignment of a 32-byte block, every key phase, lengths around the
+    // threshold (256) and around whole blocks of 128 and 32 bytes.
+    masking_key const key{0x9c, 0x05, 0xe1, 0x72};
+    std::vector<char> storage(1100 + 64);
+    for (std::size_t align = 0; align < 32; ++align)
+        for (std::uint64_t offset = 0; offset < 4; ++offset)
+            for (std::size_t len : {255u, 256u, 257u, 287u, 288u, 289u, 383u, 384u, 385u, 415u, 1000u, 1100u}) {
+                char* const p = storage.data() + align;
+                for (std::size_t i = 0; i < len; ++i) p[i] = static_cast<char>(i * 13 + 5);
+                storage[align + len] = 'x';  // the byte after the payload stays as it is
+                apply_mask({p, len}, key, offset);
+                for (std::size_t i = 0; i < len; ++i) {
+                    auto const expected = static_cast<char>(static_cast<char>(i * 13 + 5) ^ static_cast<char>(key[(offset + i) % 4]));
+                    ASSERT_EQ(p[i], expected) << "align " << align << " offset " << offset << " len " << len << " i " << i;
+                }
+                ASSERT_EQ(storage[align + len], 'x') << "align " << align << " len " << len;
+            }
+}
+
 TEST(Mask, PiecewiseEqualsWhole) {
     // A payload unmasked in pieces, each with its offset, equals one pass.
     masking_key const key{1, 2, 3, 0xff};

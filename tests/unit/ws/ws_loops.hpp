@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -134,7 +135,8 @@ protected:
         if (name) *name = id;
         auto* l = loops_.at(index).get();
         std::unique_ptr<net::stream> stream;
-        if (stream_counts) stream = std::make_unique<counting_stream>(std::move(accepted), stream_counts);
+        if (make_stream) stream = make_stream(std::move(accepted));
+        else if (stream_counts) stream = std::make_unique<counting_stream>(std::move(accepted), stream_counts);
         else stream = std::make_unique<net::tcp_stream>(std::move(accepted));
         l->post([l, stream = std::move(stream), id, config = config_]() mutable {
             upgrade::upgraded u;
@@ -195,6 +197,8 @@ protected:
     event_log events;
     /// Set: sessions get a counting_stream (counting into this) instead of a net::tcp_stream.
     std::shared_ptr<counting_stream::counts> stream_counts;
+    /// Set: sessions get the transport this makes of the accepted socket (before stream_counts).
+    std::function<std::unique_ptr<net::stream>(net::fd)> make_stream;
 
 private:
     net::fd listener_;
