@@ -181,16 +181,18 @@ http1::fields file_headers(file_metadata const& m) {
 // fields GET would send, including its Content-Length). `body` need only live for the call.
 // respond() would take the body as a std::string of its own, one allocation and copy per
 // request. HTTP/1.1 copies a small body into the connection's send queue anyway, so handing it
-// to write() spares that string entirely; HTTP/2 keeps respond()'s string as the DATA source
-// without copying it again, where write() would copy into a buffer of the stream's own.
+// to write() spares that string entirely. HTTP/2 copies it once either way, into the stream's
+// buffer, but that buffer is recycled from an earlier stream (no malloc and free per response).
+// An empty body still goes through respond() over HTTP/2: its HEADERS end the stream, where a
+// writer would send an empty DATA frame to end it.
 void send_ok(server::exchange& ex, file_metadata const& m, std::string_view body) {
     auto const& req = ex.request();
     if (req.method == http1::method::head) {
         ex.start_response(http1::status::ok, file_headers(m), body.size()).finish();
         return;
     }
-    if (req.version_major >= 2) {
-        ex.respond(http1::status::ok, file_headers(m), std::string{body});
+    if (req.version_major >= 2 && body.empty()) {
+        ex.respond(http1::status::ok, file_headers(m), std::string{});
         return;
     }
     auto& out = ex.start_response(http1::status::ok, file_headers(m), body.size());

@@ -63,16 +63,21 @@ path_error decode_path(std::string_view raw, decoded_path& out) {
     out = {};
     if (!raw.starts_with('/')) return path_error::forbidden;
     out.trailing_slash = raw.ends_with('/');
-    std::string segment;
+    out.relative.reserve(raw.size());
+    std::string decoded; // only for segments with a '%': most have none and are checked in place
     std::size_t pos = 1;
     while (pos <= raw.size()) {
         auto const end = std::min(raw.find('/', pos), raw.size());
-        auto const err = decode_segment(raw.substr(pos, end - pos), segment);
+        std::string_view segment = raw.substr(pos, end - pos);
         pos = end + 1;
-        if (err != path_error::none) return err;
+        if (segment.find('%') != std::string_view::npos) {
+            auto const err = decode_segment(segment, decoded);
+            if (err != path_error::none) return err;
+            segment = decoded;
+        }
         if (segment.empty() || segment == ".") continue;
         if (segment == "..") return path_error::forbidden;
-        if (segment.find('/') != std::string::npos || segment.find('\0') != std::string::npos)
+        if (segment.find('/') != std::string_view::npos || segment.find('\0') != std::string_view::npos)
             return path_error::forbidden;
         if (segment.front() == '.' && segment != ".well-known") return path_error::forbidden;
         if (!out.relative.empty()) out.relative += '/';

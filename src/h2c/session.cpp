@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "h2c/detail/nghttp2_pool.hpp"
 #include "h2c/detail/stream_exchange.hpp"
 #include "upshift/http1/serializer.hpp"
 
@@ -96,7 +97,8 @@ bool session::init() {
     // Closed streams are kept only to place new streams in the RFC 7540 priority
     // tree, which RFC 9113 §5.3.1 deprecates and which this server does not use.
     nghttp2_option_set_no_closed_streams(opt, 1);
-    int const rv = nghttp2_session_server_new2(&h2_, cbs, this, opt);
+    // Small blocks nghttp2 makes and frees per stream come from per-thread free lists.
+    int const rv = nghttp2_session_server_new3(&h2_, cbs, this, opt, session_nghttp2_mem());
     nghttp2_option_del(opt);
     nghttp2_session_callbacks_del(cbs);
     if (rv != 0) {
@@ -396,7 +398,13 @@ std::string_view session::http_date() {
 
 stream_exchange* session::find(std::int32_t id) noexcept {
     if (closed_) return nullptr;
-    return static_cast<stream_exchange*>(nghttp2_session_get_stream_user_data(h2_, id));
+    // A request's fields arrive one callback each, all for the same stream: the last
+    // stream found is remembered, which spares nghttp2's stream map a lookup per field.
+    if (id == found_id_ && found_) return found_;
+    auto* st = static_cast<stream_exchange*>(nghttp2_session_get_stream_user_data(h2_, id));
+    found_id_ = id;
+    found_ = st;
+    return st;
 }
 
 void session::dispatch(stream_exchange& s) {
@@ -418,8 +426,11 @@ int session::on_begin_headers(nghttp2_session* h2, nghttp2_frame const* frame, v
     if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
     auto* s = self(user);
     auto st = std::make_unique<stream_exchange>(*s, frame->hd.stream_id);
-    nghttp2_session_set_stream_user_data(h2, frame->hd.stream_id, st.get());
+    auto* const raw = st.get();
+    nghttp2_session_set_stream_user_data(h2, frame->hd.stream_id, raw);
     s->streams_.push_back(std::move(st));
+    s->found_id_ = frame->hd.stream_id; // its fields come next
+    s->found_ = raw;
     return 0;
 }
 
@@ -491,6 +502,7 @@ int session::on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint
     auto* const found = s->find(stream_id);
     if (!found) return 0;
     nghttp2_session_set_stream_user_data(s->h2_, stream_id, nullptr);
+    s->found_ = nullptr;
     // Streams tend to close in the order they opened: look from the front.
     auto it = std::find_if(s->streams_.begin(), s->streams_.end(), [found](auto const& p) { return p.get() == found; });
     if (it == s->streams_.end()) return 0;

@@ -1,12 +1,14 @@
 #include "h2c/detail/stream_exchange.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <iterator>
 #include <memory>
 
 #include "h2c/detail/session.hpp"
+#include "h2c/detail/static_names.hpp"
 #include "upshift/http1/error.hpp"
 #include "upshift/http1/serializer.hpp"
 #include "upshift/server/server.hpp"
@@ -65,38 +67,50 @@ std::string_view as_view(nghttp2_rcbuf* b) noexcept {
     return {reinterpret_cast<char const*>(v.base), v.len};
 }
 
-bool has_upper(std::string_view s) noexcept {
-    return std::any_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+// The :status value of `code` (100-599), with static storage.
+std::string_view status_digits(unsigned code) noexcept {
+    static constexpr auto table = [] {
+        std::array<char, 3 * 500> t{};
+        for (unsigned c = 100; c < 600; ++c) {
+            t[3 * (c - 100)] = static_cast<char>('0' + c / 100);
+            t[3 * (c - 100) + 1] = static_cast<char>('0' + c / 10 % 10);
+            t[3 * (c - 100) + 2] = static_cast<char>('0' + c % 10);
+        }
+        return t;
+    }();
+    return {table.data() + 3 * (code - 100), 3};
 }
 
-// A header block for nghttp2_submit_*. nghttp2 copies names and values on
-// submit (no NO_COPY flags), so the block holds views and owns only what it
-// must: the :status digits and the application's field names lowered for
-// HTTP/2 (RFC 9113 §8.2.1), in one buffer sized up front so that views into
-// it stay valid. This is the response hot path: for ordinary responses the
-// block lives on the stack and allocates nothing.
+// A header block for nghttp2_submit_*. It holds views. nghttp2 copies names
+// and values on submit and lowers the names as it copies them (documented for
+// nghttp2_submit_response/headers/trailer), which is what RFC 9113 §8.2.1 asks
+// of field names in HTTP/2. Names it need not copy or lower, because they are
+// lower case with static storage (literals, static_lower_name()), are marked
+// NO_COPY_NAME; values with static storage or the session's lifetime (the
+// :status digits, the configured Server) NO_COPY_VALUE: per response, nghttp2
+// then lowers and copies only the names it does not know and the values. This
+// is the response hot path: for ordinary responses the block lives on the
+// stack and allocates nothing.
 class header_block {
 public:
     /// :status `code` (none when 0, for trailers) first, as RFC 9113 §8.3 requires of
     /// pseudo-header fields, then `fields` without the connection-specific ones;
     header_block(unsigned code, http1::fields const& fields) {
-        // Room for the names that need lowering, all of them: views into names_ must stay valid.
-        std::size_t name_bytes = 0;
-        for (auto const& [n, v] : fields)
-            if (has_upper(n)) name_bytes += n.size();
-        if (name_bytes > sizeof inline_names_) {
-            heap_names_.resize(name_bytes);
-            names_ = heap_names_.data();
-        }
-        if (code != 0) {
+        if (code >= 100 && code < 600) {
+            add_static(":status", status_digits(code), NGHTTP2_NV_FLAG_NO_COPY_VALUE);
+        } else if (code != 0) {
+            // Whatever the application chose (nghttp2 copies it).
             auto const r = std::to_chars(std::begin(status_), std::end(status_), code);
-            add(":status", {status_, static_cast<std::size_t>(r.ptr - status_)});
+            add_static(":status", {status_, static_cast<std::size_t>(r.ptr - status_)});
         }
         for (auto const& [n, v] : fields) {
             if (dropped_response_field(n)) continue;
             if (n.size() == 4 && ascii::iequals(n, "date")) has_date_ = true;
             if (n.size() == 6 && ascii::iequals(n, "server")) has_server_ = true;
-            add(lowered(n), v);
+            if (auto const known = static_lower_name(n); !known.empty())
+                add_static(known, v);
+            else
+                add(n, v);
         }
     }
     bool has_date() const noexcept { return has_date_; }
@@ -104,33 +118,27 @@ public:
     header_block(header_block const&) = delete;
     header_block& operator=(header_block const&) = delete;
 
-    /// `name` (lower case) and `value` must outlive the submit.
-    void add(std::string_view name, std::string_view value) {
-        nv_.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
-                       reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                       value.size(), NGHTTP2_NV_FLAG_NONE});
+    /// `name` and `value` must outlive the submit (nghttp2 copies both and lowers the name).
+    void add(std::string_view name, std::string_view value) { push(name, value, NGHTTP2_NV_FLAG_NONE); }
+    /// `name` is lower case with static storage (a literal): nghttp2 neither copies nor lowers it.
+    /// `value` is copied unless `value_flag` is NGHTTP2_NV_FLAG_NO_COPY_VALUE, for a value that
+    /// stays unchanged as long as the nghttp2 session.
+    void add_static(std::string_view name, std::string_view value, std::uint8_t value_flag = 0) {
+        push(name, value, static_cast<std::uint8_t>(NGHTTP2_NV_FLAG_NO_COPY_NAME | value_flag));
     }
     nghttp2_nv const* data() const noexcept { return nv_.data(); }
     std::size_t size() const noexcept { return nv_.size(); }
 
 private:
-    // Only names of the constructor's `fields` come here: they fit in what was reserved.
-    std::string_view lowered(std::string_view name) {
-        if (!has_upper(name)) return name;
-        char* const at = names_ + names_used_;
-        for (std::size_t i = 0; i < name.size(); ++i) at[i] = ascii::to_lower(name[i]);
-        names_used_ += name.size();
-        return {at, name.size()};
+    void push(std::string_view name, std::string_view value, std::uint8_t flags) {
+        nv_.push_back({reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
+                       reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(),
+                       value.size(), flags});
     }
 
-    char status_[8] = {};
+    char status_[16] = {};
     bool has_date_ = false;
     bool has_server_ = false;
-    // Lowered names: in the block itself unless they are unusually long.
-    char inline_names_[512];
-    std::string heap_names_;
-    char* names_ = inline_names_;
-    std::size_t names_used_ = 0;
     small_vec<nghttp2_nv, 24> nv_;
 };
 
@@ -176,6 +184,55 @@ block_cache& stream_blocks() {
     return cache;
 }
 
+// Response buffers (out_) of freed streams, kept for the next stream on this thread that
+// write()s its body: a body of a few KiB is above glibc's per-thread cache, so a fresh
+// buffer per response costs a trip through malloc's bins and back. Bounded in number
+// and size (a loop thread may have streams of many connections in flight at once: h2load
+// -c10 -m10 has 100); not under AddressSanitizer (as the blocks above).
+struct spare_buffers {
+    static constexpr std::size_t max_count = recycle_blocks ? 128 : 0;
+    static constexpr std::size_t max_capacity = 8 * 1024;
+    std::vector<std::string> list;
+    spare_buffers() = default;
+    spare_buffers(spare_buffers const&) = delete;
+    spare_buffers& operator=(spare_buffers const&) = delete;
+    ~spare_buffers();
+};
+
+thread_local bool spares_gone = false; // as cache_gone
+
+spare_buffers::~spare_buffers() { spares_gone = true; }
+
+spare_buffers& spares() {
+    thread_local spare_buffers s;
+    return s;
+}
+
+/// `out`, empty and without a buffer of its own yet, gets a spare one if there is one.
+void take_spare(std::string& out) noexcept {
+    if (!recycle_blocks || spares_gone || !out.empty() || out.capacity() > std::string().capacity()) return;
+    auto& list = spares().list;
+    if (list.empty()) return;
+    out.swap(list.back());
+    list.pop_back();
+}
+
+/// `out`'s buffer, if it is worth keeping, goes to the spares (`out` is left empty or as it was).
+void give_back(std::string& out) noexcept {
+    if (!recycle_blocks || spares_gone) return;
+    auto const cap = out.capacity();
+    if (cap <= std::string().capacity() || cap > spare_buffers::max_capacity) return;
+    auto& list = spares().list;
+    if (list.size() >= spare_buffers::max_count) return;
+    try {
+        if (list.capacity() == 0) list.reserve(spare_buffers::max_count);
+        out.clear();
+        list.push_back(std::move(out));
+    } catch (...) {
+        // no room to remember it: it is freed with the stream
+    }
+}
+
 } // namespace
 
 void* stream_exchange::operator new(std::size_t size) {
@@ -211,6 +268,8 @@ stream_exchange::stream_exchange(session& s, std::int32_t id) : s_(s), id_(id), 
 stream_exchange::~stream_exchange() {
     if (alive_) *alive_ = false;
     release_held();
+    // Nothing refers to these bytes any more: the session's output copied or wrote them.
+    give_back(out_);
 }
 
 void stream_exchange::hold(nghttp2_rcbuf* b) {
@@ -445,10 +504,12 @@ void stream_exchange::submit_head(unsigned code, http1::fields const& headers,
     char length_buf[24];
     if (length && status_has_body(code)) {
         auto const r = std::to_chars(std::begin(length_buf), std::end(length_buf), *length);
-        b.add("content-length", {length_buf, static_cast<std::size_t>(r.ptr - length_buf)});
+        b.add_static("content-length", {length_buf, static_cast<std::size_t>(r.ptr - length_buf)});
     }
-    if (o.date_header && !b.has_date()) b.add("date", s_.http_date());
-    if (!o.server_header.empty() && !b.has_server()) b.add("server", o.server_header);
+    if (o.date_header && !b.has_date()) b.add_static("date", s_.http_date());
+    // The configuration outlives the session (and with it nghttp2's copy of this block).
+    if (!o.server_header.empty() && !b.has_server())
+        b.add_static("server", o.server_header, NGHTTP2_NV_FLAG_NO_COPY_VALUE);
     status_ = code;
     nghttp2_data_provider prd{};
     prd.source.ptr = this;
@@ -499,6 +560,7 @@ bool stream_exchange::write(std::string_view data) {
         out_.erase(0, out_offset_);
         out_offset_ = 0;
     }
+    take_spare(out_);
     out_.append(data);
     wake_data();
     s_.flush();

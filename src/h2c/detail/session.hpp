@@ -104,6 +104,7 @@ private:
     static int on_stream_close(nghttp2_session*, std::int32_t stream_id, std::uint32_t error_code,
                                void* user);
 
+    /// The stream with this id, or nullptr (closed session, stream not or no longer tracked).
     stream_exchange* find(std::int32_t id) noexcept;
     void dispatch(stream_exchange& s);
 
@@ -116,6 +117,9 @@ private:
     nghttp2_session* h2_ = nullptr;
     // Open streams; nghttp2's stream user data points at each (find()).
     std::vector<std::unique_ptr<stream_exchange>> streams_;
+    /// find()'s last answer; forgotten when any stream stops being tracked (on_stream_close).
+    std::int32_t found_id_ = 0;
+    stream_exchange* found_ = nullptr;
     /// Closed streams, freed together after this dispatch (the application may
     /// still be inside a call on one): one deferred task per batch, not per stream.
     std::vector<std::unique_ptr<stream_exchange>> graveyard_;

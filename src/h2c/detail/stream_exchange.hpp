@@ -16,6 +16,8 @@
 //     frame buffer (NGHTTP2_DATA_FLAG_NO_COPY): send_data() hands the frame
 //     header and the bytes of `out_` to the session's output (referred to, not
 //     copied, once `out_` can no longer change: after respond() or finish()).
+//     A freed stream's `out_` buffer is kept for the next stream on the thread
+//     that write()s (stream_exchange.cpp, spare_buffers).
 //   - once the stream closes after a response began, one access-log entry.
 #include <cstdint>
 #include <memory>
