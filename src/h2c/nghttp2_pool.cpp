@@ -5,20 +5,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "upshift/base/sanitizers.hpp"
+
 namespace upshift::h2c::detail {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool pool_enabled = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool pool_enabled = false;
-#else
-constexpr bool pool_enabled = true;
-#endif
-#else
-constexpr bool pool_enabled = true;
-#endif
+constexpr bool pool_enabled = !built_with_asan;
 
 // Every block starts with this header (16 bytes, so the caller's part keeps
 // malloc's alignment): nghttp2's free() does not say how large a block is.

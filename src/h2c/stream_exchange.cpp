@@ -9,6 +9,7 @@
 
 #include "h2c/detail/session.hpp"
 #include "h2c/detail/static_names.hpp"
+#include "upshift/base/sanitizers.hpp"
 #include "upshift/http1/error.hpp"
 #include "upshift/http1/serializer.hpp"
 #include "upshift/server/server.hpp"
@@ -149,17 +150,7 @@ namespace {
 // Freed stream blocks kept for the next stream on this thread (each loop is one
 // thread, and a stream is made and freed on its loop), up to a bound. Not under
 // AddressSanitizer: a recycled block would hide a use after free from it.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool recycle_blocks = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool recycle_blocks = false;
-#else
-constexpr bool recycle_blocks = true;
-#endif
-#else
-constexpr bool recycle_blocks = true;
-#endif
+constexpr bool recycle_blocks = !built_with_asan;
 
 struct block_cache {
     static constexpr std::size_t max_blocks = recycle_blocks ? 256 : 0;

@@ -7,17 +7,11 @@
 #include <mutex>
 #include <new>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UPSHIFT_WS_SESSIONS_FROM_NEW 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UPSHIFT_WS_SESSIONS_FROM_NEW 1
-#endif
-#endif
+#include "upshift/base/sanitizers.hpp"
 
 namespace upshift::ws::detail {
 
-#ifdef UPSHIFT_WS_SESSIONS_FROM_NEW
+#ifdef UPSHIFT_ASAN
 
 void* allocate_session(std::size_t size, std::size_t) noexcept { return ::operator new(size, std::nothrow); }
 void free_session(void* p) noexcept { ::operator delete(p); }

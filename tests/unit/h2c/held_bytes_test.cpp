@@ -24,7 +24,7 @@ namespace {
 /// and hands out at most `piece` bytes; pending() tells what it still holds.
 struct holding_stream final : net::stream {
     holding_stream(net::fd s, std::size_t piece_size, std::string seed)
-        : inner(std::move(s)), holder{piece_size, std::move(seed)} {}
+        : inner(std::move(s)), holder(piece_size, std::move(seed)) {}
     net::io_result read(std::span<char> buf) override {
         if (++reads == fail_at_read) {
             net::io_result failed{};
@@ -33,7 +33,7 @@ struct holding_stream final : net::stream {
         }
         return holder.read(inner, buf);
     }
-    std::size_t pending() const noexcept override { return holder.held.size(); }
+    std::size_t pending() const noexcept override { return holder.pending(); }
     net::io_result writev(std::span<iovec const> bufs) override { return inner.writev(bufs); }
     int native_handle() const noexcept override { return inner.native_handle(); }
     void shutdown_write() noexcept override { inner.shutdown_write(); }

@@ -22,42 +22,17 @@ using ws::test::frame;
 /// 0: as much as asked). What it drained from the socket beyond that it holds and announces
 /// through pending(), as TLS does with a decrypted record.
 struct schedule_stream final : net::stream {
-    schedule_stream(net::fd s, std::vector<std::size_t> sizes) : inner(std::move(s)), schedule(std::move(sizes)) {}
+    schedule_stream(net::fd s, std::vector<std::size_t> sizes) : inner(std::move(s)), holder(std::move(sizes)) {}
 
-    net::io_result read(std::span<char> buf) override {
-        if (at == held.size()) {
-            held.clear();
-            at = 0;
-            char chunk[64 * 1024];
-            for (;;) {
-                auto const r = inner.read(chunk);
-                if (r.bytes == 0) {
-                    if (held.empty()) return r;  // EAGAIN, EOF or an error, as the socket said
-                    break;
-                }
-                held.append(chunk, r.bytes);
-            }
-        }
-        std::size_t const limit = schedule[next++ % schedule.size()];
-        std::size_t k = std::min(buf.size(), held.size() - at);
-        if (limit > 0) k = std::min(k, limit);
-        std::memcpy(buf.data(), held.data() + at, k);
-        at += k;
-        net::io_result r{};
-        r.bytes = k;
-        return r;
-    }
-    std::size_t pending() const noexcept override { return held.size() - at; }
+    net::io_result read(std::span<char> buf) override { return holder.read(inner, buf); }
+    std::size_t pending() const noexcept override { return holder.pending(); }
     net::io_result writev(std::span<iovec const> bufs) override { return inner.writev(bufs); }
     int native_handle() const noexcept override { return inner.native_handle(); }
     void shutdown_write() noexcept override { inner.shutdown_write(); }
     void close() noexcept override { inner.close(); }
 
     net::tcp_stream inner;
-    std::vector<std::size_t> schedule;
-    std::size_t next = 0;
-    std::string held;
-    std::size_t at = 0;
+    piecewise_reader holder;
 };
 
 ws::behaviour echo() {
@@ -106,6 +81,18 @@ struct burst {
     }
 };
 
+/// Reads the echoes of `b` from `c`: each one whole (one frame, FIN set), same opcode, same bytes.
+void expect_echoes(raw_client& c, burst const& b) {
+    for (std::size_t i = 0; i < b.echoes.size(); ++i) {
+        auto f = read_server_frame(c, 30s);
+        ASSERT_TRUE(f) << "echo " << i << ": " << c.error();
+        EXPECT_EQ(f->op, b.echoes[i].op) << "echo " << i;
+        EXPECT_TRUE(f->fin) << "echo " << i;
+        ASSERT_EQ(f->payload.size(), b.echoes[i].payload.size()) << "echo " << i;
+        EXPECT_TRUE(f->payload == b.echoes[i].payload) << "echo " << i << " differs";
+    }
+}
+
 class WsSessionSplitReadTest : public ws_loops_fixture,
                                public ::testing::WithParamInterface<std::vector<std::size_t>> {};
 
@@ -120,14 +107,7 @@ TEST_P(WsSessionSplitReadTest, LargeMessagesEchoUnchangedWhateverTheReadSizes) {
     auto c = connect_on(0, &name);
     auto const b = burst::standard();
     ASSERT_TRUE(c.send_all(b.bytes, 30s)) << c.error();
-    for (std::size_t i = 0; i < b.echoes.size(); ++i) {
-        auto f = read_server_frame(c, 30s);
-        ASSERT_TRUE(f) << "echo " << i << ": " << c.error();
-        EXPECT_EQ(f->op, b.echoes[i].op) << "echo " << i;
-        EXPECT_TRUE(f->fin) << "echo " << i;
-        ASSERT_EQ(f->payload.size(), b.echoes[i].payload.size()) << "echo " << i;
-        EXPECT_TRUE(f->payload == b.echoes[i].payload) << "echo " << i << " differs";
-    }
+    expect_echoes(c, b);
     close_client(c, name);
 }
 
@@ -152,12 +132,7 @@ TEST_F(WsSessionPlainReadTest, LargeMessagesEchoUnchangedOverAPlainSocket) {
     auto c = connect_on(0, &name);
     auto const b = burst::standard();
     ASSERT_TRUE(c.send_all(b.bytes, 30s)) << c.error();
-    for (std::size_t i = 0; i < b.echoes.size(); ++i) {
-        auto f = read_server_frame(c, 30s);
-        ASSERT_TRUE(f) << "echo " << i << ": " << c.error();
-        EXPECT_EQ(f->op, b.echoes[i].op) << "echo " << i;
-        EXPECT_TRUE(f->payload == b.echoes[i].payload) << "echo " << i << " differs";
-    }
+    expect_echoes(c, b);
     close_client(c, name);
 }
 

@@ -61,7 +61,7 @@ struct counting_stream final : net::stream {
         holder.piece = n->piece;
         return holder.read(inner, buf);
     }
-    std::size_t pending() const noexcept override { return holder.held.size(); }
+    std::size_t pending() const noexcept override { return holder.pending(); }
     net::io_result writev(std::span<iovec const> bufs) override {
         ++n->writes;
         return inner.writev(bufs);
