@@ -24,24 +24,24 @@ cached_file const* file_cache::find(std::string const& key, std::chrono::steady_
         it->second.validated_at = now;
         return &it->second;
     }
-    bytes_ -= it->second.body.size();
+    bytes_ -= it->second.body->size();
     entries_.erase(it);
     return nullptr;
 }
 
 cached_file const* file_cache::insert(std::string key, cached_file&& f) {
-    if (f.body.size() > max_file_bytes) return nullptr;
+    if (f.body->size() > max_file_bytes) return nullptr;
     if (auto it = entries_.find(key); it != entries_.end()) {
-        bytes_ -= it->second.body.size();
+        bytes_ -= it->second.body->size();
         entries_.erase(it);
     }
     // Crude but bounded: when the budget is spent, start over. A site whose
     // hot set exceeds 32 MiB per thread wants sendfile, not this cache.
-    if (bytes_ + f.body.size() > budget_bytes) {
+    if (bytes_ + f.body->size() > budget_bytes) {
         entries_.clear();
         bytes_ = 0;
     }
-    bytes_ += f.body.size();
+    bytes_ += f.body->size();
     return &entries_.emplace(std::move(key), std::move(f)).first->second;
 }
 

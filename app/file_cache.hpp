@@ -11,22 +11,26 @@
 // server with N threads holds at most N copies of the budget.
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <sys/stat.h>
 #include <unordered_map>
 
+#include "upshift/http1/fields.hpp"
+
 namespace upshift::app {
 
 struct cached_file {
     std::string path;          ///< root + "/" + name: what gets stat()ed to revalidate
-    std::string body;
+    std::shared_ptr<std::string const> body;  ///< never null; shared with responses still being sent
     // The response's metadata, formatted once when the file enters the cache rather than on
     // every hit (a hit is the hot path of the static file server).
     std::string_view content_type;  ///< from content_type_for(): static storage
     std::string etag;
     long long last_modified = 0;     ///< unix seconds, clamped to the time the file was read
     std::string last_modified_text;  ///< last_modified as an IMF-fixdate
+    http1::fields headers;           ///< a 200's fields for this file (all of the above), built once
     dev_t dev = 0;
     ino_t ino = 0;
     off_t size = 0;

@@ -181,23 +181,33 @@ http1::fields file_headers(file_metadata const& m) {
 // fields GET would send, including its Content-Length). `body` need only live for the call.
 // respond() would take the body as a std::string of its own, one allocation and copy per
 // request. HTTP/1.1 copies a small body into the connection's send queue anyway, so handing it
-// to write() spares that string entirely. HTTP/2 copies it once either way, into the stream's
-// buffer, but that buffer is recycled from an earlier stream (no malloc and free per response).
-// An empty body still goes through respond() over HTTP/2: its HEADERS end the stream, where a
-// writer would send an empty DATA frame to end it.
-void send_ok(server::exchange& ex, file_metadata const& m, std::string_view body) {
+// to write() spares that string entirely. HTTP/2 copies it once, into the stream's buffer, but
+// that buffer is recycled from an earlier stream (no malloc and free per response); a cached
+// file goes through the overload below and is not copied at all. An empty body still goes
+// through respond() over HTTP/2: its HEADERS end the stream, where a writer would send an empty
+// DATA frame to end it. `headers`: file_headers(), built once per cached file.
+void send_ok(server::exchange& ex, http1::fields const& headers, std::string_view body) {
     auto const& req = ex.request();
     if (req.method == http1::method::head) {
-        ex.start_response(http1::status::ok, file_headers(m), body.size()).finish();
+        ex.start_response(http1::status::ok, headers, body.size()).finish();
         return;
     }
     if (req.version_major >= 2 && body.empty()) {
-        ex.respond(http1::status::ok, file_headers(m), std::string{});
+        ex.respond(http1::status::ok, headers, std::string{});
         return;
     }
-    auto& out = ex.start_response(http1::status::ok, file_headers(m), body.size());
+    auto& out = ex.start_response(http1::status::ok, headers, body.size());
     out.write(body);  // false only asks the producer to pause: every byte is already queued
     out.finish();
+}
+
+// As send_ok, for a cached file: its body is shared with the response, not copied (HTTP/2).
+void send_ok(server::exchange& ex, http1::fields const& headers, std::shared_ptr<std::string const> const& body) {
+    if (ex.request().method == http1::method::head) {
+        ex.start_response(http1::status::ok, headers, body->size()).finish();
+        return;
+    }
+    ex.respond_shared(http1::status::ok, headers, body);
 }
 
 // RFC 9110 §8.8.2.1: an origin server MUST NOT send a Last-Modified date later than the
@@ -207,16 +217,18 @@ long long last_modified_of(server::exchange& ex, timespec const& mtime) {
 }
 
 void send_cached(server::exchange& ex, cached_file const& f) {
-    file_metadata m{f.content_type, f.etag, f.last_modified, f.last_modified_text};
-    char date[32];
     if (f.mtime.tv_sec > f.last_modified) {
         // Stamped in the future when it was read: "now" moves on, so this rare case is
         // formatted per request, as for an uncached file.
-        m.last_modified = last_modified_of(ex, f.mtime);
+        char date[32];
+        file_metadata m{f.content_type, f.etag, last_modified_of(ex, f.mtime), {}};
         m.last_modified_text = http1::format_http_date(m.last_modified, date);
+        if (!preconditions_allow(ex, f.etag, m.last_modified)) return;
+        send_ok(ex, file_headers(m), f.body);
+        return;
     }
-    if (!preconditions_allow(ex, f.etag, m.last_modified)) return;
-    send_ok(ex, m, f.body);
+    if (!preconditions_allow(ex, f.etag, f.last_modified)) return;
+    send_ok(ex, f.headers, f.body);
 }
 
 // cache_key / path: where a small file read whole is remembered (see file_cache.hpp).
@@ -245,26 +257,26 @@ void send_file(server::exchange& ex, opened f, std::string const& name, std::str
         if (body.size() == size) {  // not caught mid-write
             cached_file c;
             c.path = path;
-            c.body = std::move(body);
+            c.body = std::make_shared<std::string const>(std::move(body));
             c.content_type = m.content_type;
             c.etag = etag;
             c.last_modified = last_modified;
             c.last_modified_text = m.last_modified_text;
+            c.headers = file_headers(m);
             c.dev = f.st.st_dev;
             c.ino = f.st.st_ino;
             c.size = f.st.st_size;
             c.mtime = f.st.st_mtim;
             c.validated_at = ex.loop().now();
             if (auto const* stored = file_cache::local().insert(std::move(cache_key), std::move(c))) {
-                send_ok(ex, {stored->content_type, stored->etag, last_modified, stored->last_modified_text},
-                        stored->body);
+                send_ok(ex, stored->headers, stored->body);
                 return;
             }
             // Not cached (too large): `c` still holds everything.
-            send_ok(ex, {c.content_type, c.etag, last_modified, c.last_modified_text}, c.body);
+            send_ok(ex, c.headers, c.body);
             return;
         }
-        send_ok(ex, m, body);
+        send_ok(ex, file_headers(m), body);
         return;
     }
     auto st = std::make_shared<file_stream>();

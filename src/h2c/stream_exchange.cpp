@@ -508,24 +508,40 @@ void stream_exchange::submit_head(unsigned code, http1::fields const& headers,
     nghttp2_submit_response(s_.h2(), id_, b.data(), b.size(), with_data ? &prd : nullptr);
 }
 
-void stream_exchange::respond(http1::status s, http1::fields headers, std::string body) {
+void stream_exchange::respond(http1::status s, http1::fields const& headers, std::string body) {
     if (responded_ || closed_) return;
+    auto const size = body.size();
+    out_ = std::move(body);
+    respond_whole(http1::to_int(s), headers, size);
+}
+
+void stream_exchange::respond_shared(http1::status s, http1::fields const& headers,
+                                     std::shared_ptr<std::string const> body) {
+    if (responded_ || closed_) return;
+    auto const size = body ? body->size() : 0;
+    shared_out_ = std::move(body);
+    respond_whole(http1::to_int(s), headers, size);
+}
+
+// The whole body (`size` bytes) is in outgoing(): the stream only sends it.
+void stream_exchange::respond_whole(unsigned code, http1::fields const& headers, std::size_t size) {
     responded_ = true;
     continue_owed_ = false;
-    unsigned const code = http1::to_int(s);
     // As over HTTP/1.1: HEAD gets the length of the body it would have had.
-    std::optional<std::uint64_t> length = body.size();
+    std::optional<std::uint64_t> length = size;
     if (!status_has_body(code)) length.reset();
-    if (head_request_ || !status_has_body(code)) body.clear();
-    bool const with_data = !body.empty();
-    out_ = std::move(body);
+    bool const with_data = size > 0 && status_has_body(code) && !head_request_;
+    if (!with_data) {
+        out_.clear();
+        shared_out_.reset();
+    }
     out_eof_ = true;
     submit_head(code, headers, length, with_data);
     if (!with_data) mark_complete();
     s_.flush();
 }
 
-server::response_writer& stream_exchange::start_response(http1::status s, http1::fields headers,
+server::response_writer& stream_exchange::start_response(http1::status s, http1::fields const& headers,
                                                          std::optional<std::uint64_t> content_length) {
     if (responded_ || closed_) {
         // Misuse or a lost stream: a writer that takes nothing.
@@ -610,9 +626,9 @@ void stream_exchange::send_data(std::uint8_t const* framehd, std::size_t length,
         s_.queue_output({&pad_length, 1});
     }
     length = std::min(length, buffered_amount());
-    std::string_view const payload{out_.data() + out_offset_, length};
-    // After finish() (or respond()) nothing is appended to out_ any more and it lives as long as
-    // the stream: the bytes can be written from where they are.
+    std::string_view const payload{outgoing().data() + out_offset_, length};
+    // After finish() (or respond(), respond_shared()) nothing is appended any more and the body
+    // lives as long as the stream: the bytes can be written from where they are.
     if (out_eof_)
         s_.queue_output_stable(payload);
     else

@@ -9,6 +9,7 @@
 // another thread, post() to loop().
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -89,10 +90,23 @@ public:
     // --- final response --------------------------------------------------
     /// Sends a complete response. Content-Length is set from body; for HEAD the
     /// body is not sent. Date and Server are added unless present.
-    virtual void respond(http1::status s, http1::fields headers = {}, std::string body = {}) = 0;
+    virtual void respond(http1::status s, http1::fields const& headers = {}, std::string body = {}) = 0;
+    /// As respond(), for a body that stays unchanged and may be shared (a cached file, say):
+    /// HTTP/2 sends it from where it is, with no copy per response; HTTP/1.1 copies it into the
+    /// connection's send queue as write() does. This default does what a handler would.
+    virtual void respond_shared(http1::status s, http1::fields const& headers,
+                                std::shared_ptr<std::string const> body) {
+        if (!body || body->empty()) {
+            respond(s, headers);
+            return;
+        }
+        auto& w = start_response(s, headers, body->size());
+        w.write(*body);
+        w.finish();
+    }
     /// Starts a streamed response: with a known length it is sent with
     /// Content-Length, otherwise chunked (HTTP/1.1) or close-delimited (HTTP/1.0).
-    virtual response_writer& start_response(http1::status s, http1::fields headers = {},
+    virtual response_writer& start_response(http1::status s, http1::fields const& headers = {},
                                             std::optional<std::uint64_t> content_length = {}) = 0;
     /// True once a final response has started.
     virtual bool responded() const noexcept = 0;

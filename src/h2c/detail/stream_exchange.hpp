@@ -16,6 +16,7 @@
 //     frame buffer (NGHTTP2_DATA_FLAG_NO_COPY): send_data() hands the frame
 //     header and the bytes of `out_` to the session's output (referred to, not
 //     copied, once `out_` can no longer change: after respond() or finish()).
+//     respond_shared() bodies are sent from where they are, never copied.
 //     A freed stream's `out_` buffer is kept for the next stream on the thread
 //     that write()s (stream_exchange.cpp, spare_buffers).
 //   - once the stream closes after a response began, one access-log entry.
@@ -84,8 +85,10 @@ public:
     void pause_body() noexcept override { paused_ = true; }
     void resume_body() override;
     std::error_code send_interim(http1::status s, http1::fields const& f) override;
-    void respond(http1::status s, http1::fields headers, std::string body) override;
-    server::response_writer& start_response(http1::status s, http1::fields headers,
+    void respond(http1::status s, http1::fields const& headers, std::string body) override;
+    void respond_shared(http1::status s, http1::fields const& headers,
+                        std::shared_ptr<std::string const> body) override;
+    server::response_writer& start_response(http1::status s, http1::fields const& headers,
                                             std::optional<std::uint64_t> content_length) override;
     bool responded() const noexcept override { return responded_; }
     std::span<upgrade::offer const> upgrade_offers() const noexcept override { return {}; }
@@ -97,13 +100,16 @@ public:
     // --- server::response_writer ---
     bool write(std::string_view data) override;
     void on_drain(unique_function<void()> fn) override { on_drain_ = std::move(fn); }
-    std::size_t buffered_amount() const noexcept override { return out_.size() - out_offset_; }
+    std::size_t buffered_amount() const noexcept override { return outgoing().size() - out_offset_; }
     void finish(http1::fields const& trailers) override;
 
 private:
     static ssize_t read_data(nghttp2_session*, std::int32_t, std::uint8_t* buf, std::size_t length,
                              std::uint32_t* flags, nghttp2_data_source* source, void*);
     ssize_t produce(std::uint8_t* buf, std::size_t length, std::uint32_t* flags);
+    void respond_whole(unsigned code, http1::fields const& headers, std::size_t size);
+    /// The response body being sent: out_, or the body given to respond_shared().
+    std::string_view outgoing() const noexcept { return shared_out_ ? std::string_view(*shared_out_) : out_; }
     void submit_head(unsigned code, http1::fields const& headers, std::optional<std::uint64_t> length,
                      bool with_data);
     void deliver(); // buffered body -> reader, while not paused
@@ -145,7 +151,8 @@ private:
 
     // response
     std::string out_;
-    std::size_t out_offset_ = 0;
+    std::shared_ptr<std::string const> shared_out_; // respond_shared(): sent instead of out_
+    std::size_t out_offset_ = 0;                     // into outgoing()
     http1::fields trailers_;
     bool responded_ = false;
     bool out_eof_ = false;  // finish() called: nothing more will be written

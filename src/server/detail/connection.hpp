@@ -73,8 +73,8 @@ public:
     void pause_body() noexcept override;
     void resume_body() override;
     std::error_code send_interim(http1::status s, http1::fields const& f) override;
-    void respond(http1::status s, http1::fields headers, std::string body) override;
-    response_writer& start_response(http1::status s, http1::fields headers,
+    void respond(http1::status s, http1::fields const& headers, std::string body) override;
+    response_writer& start_response(http1::status s, http1::fields const& headers,
                                     std::optional<std::uint64_t> content_length) override;
     bool responded() const noexcept override { return response_started_; }
     std::span<upgrade::offer const> upgrade_offers() const noexcept override { return offers_; }

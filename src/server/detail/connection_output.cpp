@@ -148,7 +148,7 @@ void connection::write_head(unsigned code, http1::fields const& headers, std::op
     b.clear();
 }
 
-void connection::respond(http1::status s, http1::fields headers, std::string body) {
+void connection::respond(http1::status s, http1::fields const& headers, std::string body) {
     if (state_ != state::active || response_started_ || switch_pending_) return;
     unsigned code = http1::to_int(s);
     if (code < 200 || code > 999) code = 500;  // 1xx go through send_interim / switch_protocols
@@ -166,7 +166,7 @@ void connection::respond(http1::status s, http1::fields headers, std::string bod
     }
 }
 
-response_writer& connection::start_response(http1::status s, http1::fields headers,
+response_writer& connection::start_response(http1::status s, http1::fields const& headers,
                                             std::optional<std::uint64_t> content_length) {
     if (state_ == state::active && !response_started_ && !switch_pending_) {
         unsigned code = http1::to_int(s);

@@ -58,6 +58,11 @@ protected:
             p->high_water = h2c::options{}.send_high_water;
             p->total = big_size;
             p->run();
+        } else if (path == "/shared") {
+            // The handler keeps no reference: the stream's own keeps the body alive while
+            // flow control holds most of it back.
+            auto body = std::make_shared<std::string const>(shared_body());
+            ex.respond_shared(status::ok, {{"Content-Type", "application/octet-stream"}}, std::move(body));
         } else if (path == "/throw") {
             throw std::runtime_error("handler failed");
         } else if (path == "/gate") {
@@ -96,6 +101,13 @@ protected:
                        "bytes=" + std::to_string(st->bytes) + " sum=" + std::to_string(st->sum));
         };
         ex.read_body(std::move(r));
+    }
+
+    /// Larger than a DATA frame (16 KiB) and than the initial flow-control window (64 KiB).
+    static std::string shared_body() {
+        std::string b(200 * 1024, '\0');
+        for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<char>('a' + (i * 7 + i / 4096) % 26);
+        return b;
     }
 
     static constexpr std::size_t big_size = 3 * 1024 * 1024;
@@ -157,6 +169,27 @@ TEST_F(H2cExchange, StreamedResponseHonoursBackpressure) {
     EXPECT_GE(events.count("blocked"), 1u);
     EXPECT_EQ(events.count("blocked"), events.count("drain"));
     EXPECT_TRUE(events.with_prefix("inconsistent").empty());
+}
+
+TEST_F(H2cExchange, SharedBodyIsSentWholeAcrossFramesAndWindowUpdates) {
+    // respond_shared(): the body is sent from the caller's buffer, in DATA frames of at most
+    // SETTINGS_MAX_FRAME_SIZE (RFC 9113 §4.2) and within the flow-control window (§5.2).
+    auto r = nghttp({}, "/shared");
+    ASSERT_TRUE(r.exit && r.exit->success()) << r.err;
+    ASSERT_EQ(r.out.size(), shared_body().size());
+    EXPECT_TRUE(r.out == shared_body()) << "the body arrived changed";
+    // Three at once on one connection, all from their own shared buffers.
+    auto m = nghttp({"-m", "3"}, "/shared");
+    ASSERT_TRUE(m.exit && m.exit->success()) << m.err;
+    EXPECT_TRUE(m.out == shared_body() + shared_body() + shared_body());
+}
+
+TEST_F(H2cExchange, SharedBodyForHeadSendsOnlyItsLength) {
+    // RFC 9110 §9.3.2: HEAD gets GET's fields, Content-Length included (§8.6), and no content.
+    auto r = nghttp({"-v", "-H", ":method: HEAD"}, "/shared");
+    ASSERT_TRUE(r.exit && r.exit->success()) << r;
+    EXPECT_NE(r.out.find("content-length: " + std::to_string(shared_body().size())), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("recv DATA frame"), std::string::npos) << r.out;
 }
 
 TEST_F(H2cExchange, StreamsAreMultiplexed) {

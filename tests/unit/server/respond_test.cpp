@@ -126,6 +126,31 @@ TEST_F(RespondTest, HeadGetsSameHeadersButNoBody) {
     EXPECT_FALSE(c.read_response(200ms)) << "unexpected extra bytes: " << c.received();
 }
 
+// respond_shared() over HTTP/1.1 (the exchange's default): the body is copied into the send queue,
+// so the handler's reference may go at once; HEAD gets GET's Content-Length and no body.
+TEST_F(RespondTest, SharedBodyIsSentAndHeadGetsOnlyItsLength) {
+    std::string const big(300 * 1024, 'z');
+    ASSERT_TRUE(start([&big](exchange& ex) {
+        auto body = std::make_shared<std::string const>(ex.request().target == "/empty" ? "" : big);
+        ex.respond_shared(status::ok, {{"Content-Type", "text/plain"}}, std::move(body));
+    }));
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(request("HEAD", "/") + get("/") + get("/empty")));
+    auto head = c.read_response(5s, /*head_request=*/true);
+    ASSERT_TRUE(head) << c.error();
+    EXPECT_EQ(head->header("Content-Length"), std::to_string(big.size())) << *head;
+    EXPECT_TRUE(head->body.empty());
+    auto getr = c.read_response();
+    ASSERT_TRUE(getr) << c.error();
+    EXPECT_EQ(getr->header("Content-Length"), std::to_string(big.size()));
+    EXPECT_TRUE(getr->body == big) << "body of " << getr->body.size() << " bytes differs";
+    auto empty = c.read_response();
+    ASSERT_TRUE(empty) << c.error();
+    EXPECT_EQ(empty->status, 200);
+    EXPECT_EQ(empty->header("Content-Length"), "0");
+    EXPECT_TRUE(empty->body.empty());
+}
+
 // A streamed HEAD response of unknown length: RFC 9110 §8.6 forbids a Content-Length that differs
 // from what GET would send, so "Content-Length: 0" would be wrong here.
 TEST_F(RespondTest, HeadWithUnknownLengthDoesNotClaimZeroLength) {
