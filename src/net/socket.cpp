@@ -19,6 +19,19 @@ void fd::reset(int v) noexcept {
 
 // --- endpoint -------------------------------------------------------------------
 
+std::size_t format_ipv4(std::uint32_t network_order, char* out) noexcept {
+    auto const* octets = reinterpret_cast<unsigned char const*>(&network_order);
+    char* p = out;
+    for (int i = 0; i < 4; ++i) {
+        if (i > 0) *p++ = '.';
+        unsigned const v = octets[i];
+        if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+        if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+        *p++ = static_cast<char>('0' + v % 10);
+    }
+    return static_cast<std::size_t>(p - out);
+}
+
 bool endpoint::parse(std::string_view text, endpoint& out) {
     std::string_view host, port;
     if (text.starts_with('[')) {
@@ -87,9 +100,11 @@ endpoint from_sockaddr(sockaddr_storage const& ss) {
     char text[INET6_ADDRSTRLEN] = {};
     if (ss.ss_family == AF_INET) {
         auto const* v4 = reinterpret_cast<sockaddr_in const*>(&ss);
-        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        ep.host.assign(text, format_ipv4(v4->sin_addr.s_addr, text));
         ep.port = ntohs(v4->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
+        return ep;
+    }
+    if (ss.ss_family == AF_INET6) {
         auto const* v6 = reinterpret_cast<sockaddr_in6 const*>(&ss);
         ::inet_ntop(AF_INET6, &v6->sin6_addr, text, sizeof text);
         ep.port = ntohs(v6->sin6_port);
@@ -207,8 +222,10 @@ io_result writev_some(int s, std::span<iovec const> bufs) noexcept {
     // IOV_MAX is 1024 on Linux; callers batch below it.
     msg.msg_iovlen = bufs.size();
     for (;;) {
-        // sendmsg with MSG_NOSIGNAL: a peer that went away gives EPIPE, not SIGPIPE.
-        auto n = ::sendmsg(s, &msg, MSG_NOSIGNAL);
+        // MSG_NOSIGNAL: a peer that went away gives EPIPE, not SIGPIPE. One buffer (a WebSocket
+        // echo, most responses) goes through send(): the kernel then imports no iovec array.
+        auto n = bufs.size() == 1 ? ::send(s, bufs[0].iov_base, bufs[0].iov_len, MSG_NOSIGNAL)
+                                  : ::sendmsg(s, &msg, MSG_NOSIGNAL);
         if (n >= 0) {
             r.bytes = static_cast<std::size_t>(n);
         } else if (errno == EINTR) {

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <array>
+#include <memory>
 
 #include "upshift/base/ascii.hpp"
 #include "upshift/base/token_list.hpp"
@@ -28,13 +29,20 @@ handshake_check refuse(error e, http1::status s) {
 } // namespace
 
 std::string accept_key(std::string_view sec_websocket_key) {
-    std::string input;
-    input.reserve(sec_websocket_key.size() + key_guid.size());
-    input.append(sec_websocket_key).append(key_guid);
+    // SHA-1 fetched from its provider once, and one digest context per thread: EVP_Digest with
+    // EVP_sha1() would fetch (under a lock) and allocate a context on every handshake.
+    static EVP_MD* const sha1 = EVP_MD_fetch(nullptr, "SHA1", nullptr);
+    struct context_deleter {
+        void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
+    };
+    thread_local std::unique_ptr<EVP_MD_CTX, context_deleter> const ctx{EVP_MD_CTX_new()};
 
     std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
     unsigned int digest_len = 0;
-    if (EVP_Digest(input.data(), input.size(), digest.data(), &digest_len, EVP_sha1(), nullptr) != 1)
+    if (!sha1 || !ctx || EVP_DigestInit_ex2(ctx.get(), sha1, nullptr) != 1 ||
+        EVP_DigestUpdate(ctx.get(), sec_websocket_key.data(), sec_websocket_key.size()) != 1 ||
+        EVP_DigestUpdate(ctx.get(), key_guid.data(), key_guid.size()) != 1 ||
+        EVP_DigestFinal_ex(ctx.get(), digest.data(), &digest_len) != 1)
         return {};  // only if OpenSSL cannot provide SHA-1 at all; the handshake then fails on the client
     // base64 of 20 bytes: 28 characters plus EVP_EncodeBlock's NUL.
     std::array<unsigned char, 4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1> encoded{};

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <new>
 
+#include "upshift/net/socket.hpp"
 #include "upshift/ws/close_payload.hpp"
 #include "upshift/ws/deflate_codec.hpp"
 #include "upshift/ws/frame_writer.hpp"
@@ -87,11 +88,11 @@ bool pack_ipv4(std::string const& text, std::uint32_t& address, std::uint16_t& p
 }
 
 std::string unpack_ipv4(std::uint32_t address, std::uint16_t port) {
-    char host[INET_ADDRSTRLEN] = {};
-    in_addr a{};
-    a.s_addr = address;
-    ::inet_ntop(AF_INET, &a, host, sizeof host);
-    return std::string(host) + ':' + std::to_string(port);
+    char text[INET_ADDRSTRLEN + 6];  // "a.b.c.d:ppppp"
+    auto n = net::format_ipv4(address, text);
+    text[n++] = ':';
+    auto const r = std::to_chars(text + n, std::end(text), port);
+    return std::string(text, r.ptr);
 }
 
 /// The read buffer every session on this thread reads into. A loop runs on one thread and

@@ -64,9 +64,15 @@ public:
         // Sized exactly: the response hot path builds its fields this way.
         std::size_t bytes = 0;
         for (auto const& [n, v] : init) bytes += n.size() + v.size();
-        text_.reserve(bytes);
-        lines_.reserve(init.size());
+        reserve(init.size(), bytes);
         for (auto const& [n, v] : init) add(n, v);
+    }
+
+    /// Room for `lines` more fields of `bytes` more name and value bytes in all: adding them
+    /// then allocates nothing (views handed out stay valid only until the next add()).
+    void reserve(std::size_t lines, std::size_t bytes) {
+        lines_.reserve(lines_.size() + lines);
+        text_.reserve(text_.size() + bytes);
     }
 
     /// Appends a field line (duplicates allowed, order kept).

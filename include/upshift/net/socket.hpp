@@ -43,6 +43,12 @@ struct listen_options {
     bool reuse_port = false;  ///< SO_REUSEPORT: one listener per loop thread
 };
 
+/// Writes "a.b.c.d" for an IPv4 address in network byte order, as inet_ntop(AF_INET) does but
+/// without its sprintf: this runs for every accepted connection (twice for an upgraded one), and
+/// glibc's inet_ntop costs about as much as parsing the whole request. `out` must hold at least
+/// 16 bytes; returns the length written (no terminating NUL).
+std::size_t format_ipv4(std::uint32_t network_order, char* out) noexcept;
+
 /// Creates a non-blocking listening socket with TCP_NODELAY, which Linux copies to every
 /// accepted socket. On success `bound` holds the actual port.
 fd listen_tcp(endpoint const& ep, listen_options const& opt, std::error_code& ec, endpoint* bound = nullptr);

@@ -166,7 +166,10 @@ void connection::process() {
         break;
     }
     in_process_ = false;
-    update_read_interest();
+    // Switching: the flush that follows (flush_pending_) writes the 101 and hands the stream
+    // off, or stops reading itself if the 101 cannot leave at once. Dropping read interest here
+    // would cost an epoll_ctl per upgrade for nothing.
+    if (state_ != state::switching) update_read_interest();
 }
 
 void connection::begin_exchange(std::size_t head_bytes) {

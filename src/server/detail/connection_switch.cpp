@@ -83,6 +83,9 @@ void connection::hand_off() {
     u.request.method = std::string(request_.method_text);
     u.request.target = std::string(request_.target);
     u.request.version_minor = request_.version_minor;
+    std::size_t field_bytes = 0;
+    for (auto const& f : request_.fields) field_bytes += f.name.size() + f.value.size();
+    u.request.headers.reserve(request_.fields.size(), field_bytes);
     for (auto const& f : request_.fields) u.request.headers.add(f.name, f.value);
     u.leftover.assign(read_buf_.data());
     read_buf_.clear();

@@ -1,3 +1,9 @@
+#include <arpa/inet.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "upshift/net/socket.hpp"
@@ -32,5 +38,28 @@ TEST(Endpoint, RejectsJunk) {
     for (auto bad : {"", "8080", "1.2.3.4", "1.2.3.4:", "1.2.3.4:65536", "1.2.3.4:-1", "1.2.3.4:80x",
                      "example.com:80", "::1:80", "[::1]80", "[::1]:", "999.1.1.1:80"}) {
         EXPECT_FALSE(endpoint::parse(bad, ep)) << bad;
+    }
+}
+
+// format_ipv4 stands in for inet_ntop(AF_INET) on every accepted connection: it must write the
+// very same text.
+TEST(FormatIpv4, WritesWhatInetNtopWrites) {
+    std::vector<std::uint32_t> addresses{0x00000000u, 0xFFFFFFFFu, 0x0100007Fu, 0x0A000001u, 0x09640A01u,
+                                         0x63636363u, 0x64646464u, 0x0A0A0A0Au, 0xC0A80001u};
+    std::uint32_t x = 0x12345678u;  // and a sweep of pseudo-random ones (xorshift)
+    for (int i = 0; i < 20000; ++i) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        addresses.push_back(x);
+    }
+    for (auto a : addresses) {
+        char expected[INET_ADDRSTRLEN] = {};
+        in_addr in{};
+        in.s_addr = a;
+        ASSERT_NE(::inet_ntop(AF_INET, &in, expected, sizeof expected), nullptr);
+        char out[16];
+        auto const n = upshift::net::format_ipv4(a, out);
+        ASSERT_EQ(std::string(out, n), std::string(expected)) << std::hex << a;
     }
 }
