@@ -37,7 +37,12 @@ std::error_code connection::send_interim(http1::status s, http1::fields const& f
     auto& b = worker_.scratch();
     b.clear();
     http1::write_status_line(b, code);
-    http1::write_fields(b, f);
+    for (auto const& [name, value] : f) {
+        // RFC 9110 §8.6 and RFC 9112 §6.1: a 1xx MUST NOT carry Content-Length or
+        // Transfer-Encoding; a handler's are dropped, as HTTP/2 drops them (RFC 9113 §8.2.2).
+        if (is_framing_field(name)) continue;
+        http1::write_field(b, name, value);
+    }
     http1::write_end_of_head(b);
     out_.append(b.data());
     b.clear();

@@ -136,6 +136,30 @@ TEST_F(InterimTest, EarlyHintsArriveBeforeFinalResponse) {
     EXPECT_TRUE(events.contains("103:ok"));
 }
 
+// RFC 9110 §8.6: a server MUST NOT send Content-Length in a 1xx; RFC 9112 §6.1: nor
+// Transfer-Encoding. Fields a handler gives for an interim response are dropped, the rest kept.
+TEST_F(InterimTest, FramingFieldsAHandlerGivesAreNotSentInAnInterimResponse) {
+    ASSERT_TRUE(start([this](exchange& ex) {
+        record("103", ex.send_interim(status::early_hints, {{"Content-Length", "5"},
+                                                             {"Link", "</a.css>; rel=preload"},
+                                                             {"transfer-encoding", "chunked"}}));
+        ex.respond(status::ok, {}, "final");
+    }));
+    auto c = connect();
+    ASSERT_TRUE(c.send_all(get("/")));
+    auto hints = c.read_response();
+    ASSERT_TRUE(hints) << c.error();
+    EXPECT_EQ(hints->status, 103);
+    EXPECT_EQ(hints->header("Link"), "</a.css>; rel=preload") << *hints;
+    EXPECT_EQ(hints->header_count("Content-Length"), 0u) << *hints;
+    EXPECT_EQ(hints->header_count("Transfer-Encoding"), 0u) << *hints;
+    auto r = c.read_response();
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "final");
+    EXPECT_TRUE(events.contains("103:ok"));
+}
+
 TEST_F(InterimTest, SeveralInterimResponsesInOrder) {
     ASSERT_TRUE(start([this](exchange& ex) {
         record("a", ex.send_interim(status::early_hints, {{"Link", "</a>; rel=preload"}}));
