@@ -124,7 +124,16 @@ void connection::process() {
                 break;
             }
             // Don't pile up responses for a client that pipelines faster than it reads.
-            if (out_.size() >= opts().send_high_water) break;
+            if (out_.size() >= opts().send_high_water) {
+                // The next request now waits on us, not on the client: no 408 for it. The write
+                // timeout bounds a client that stops reading; the header timeout starts again
+                // if the head is still incomplete when processing resumes.
+                if (header_timer_armed_) {
+                    read_timer_.cancel();
+                    header_timer_armed_ = false;
+                }
+                break;
+            }
             if (!preface_checked_) {
                 auto const m = check_preface();
                 if (m == preface::partial) {

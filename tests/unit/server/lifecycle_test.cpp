@@ -305,6 +305,40 @@ TEST_F(LifecycleTest, PipelinedResponsesAboveHighWater) {
     }
 }
 
+// The same, with a client that reads only after longer than the header timeout: the requests held
+// back are complete and wait on the server, not on the client, so none of them is answered 408
+// (RFC 9110 §15.5.9 is for a client that was slow to send its request). The write timeout bounds
+// a client that never reads.
+TEST_F(LifecycleTest, RequestsHeldBackByBackpressureDoNotHitTheHeaderTimeout) {
+    ASSERT_TRUE(start(
+        [](exchange& ex) {
+            std::string body(32 * 1024, 'p');
+            body.replace(0, ex.request().target.size(), ex.request().target);
+            ex.respond(status::ok, {}, std::move(body));
+        },
+        [](server::options& o) {
+            o.send_high_water = 64 * 1024;
+            o.header_timeout = 200ms;
+        }));
+    auto c = connect();
+    set_small_rcvbuf(c);
+    constexpr int count = 400;  // 12.8 MB of responses: far more than the socket buffers hold
+    std::vector<std::string> targets;
+    std::string all;
+    for (int i = 0; i < count; ++i) {
+        targets.push_back(std::string("/h").append(std::to_string(i)).append("/"));
+        all += get(targets.back());
+    }
+    ASSERT_TRUE(c.send_all(all));
+    std::this_thread::sleep_for(700ms);  // more than three header timeouts
+    for (auto const& t : targets) {
+        auto r = c.read_response(10s);
+        ASSERT_TRUE(r) << t << ": " << c.error();
+        ASSERT_EQ(r->status, 200) << t;
+        ASSERT_TRUE(r->body.starts_with(t)) << "expected " << t << ", got " << r->body.substr(0, 10);
+    }
+}
+
 // The client resets the connection while the handler reads the body: the reader ends with
 // connection_lost, then on_abort runs.
 TEST_F(LifecycleTest, ResetDuringBodyEndsReaderWithConnectionLost) {
