@@ -32,6 +32,8 @@
 #   H2LOAD_STREAMS  h2load -m, concurrent streams per connection  [10]
 #   DURATION        h2load -D, seconds per measured run           [10]
 #   WARMUP          warm-up seconds per server, not measured      [2]
+#   IDLE_CONNS      connections for the idle-memory figure, 0: none [1000] (h2o's max-connections
+#                   is 1024: more would wait in its backlog)
 #   ROUNDS          measured runs per server                      [3]
 #   FILE            path requested (copied from demo/site)        [/index.html]
 #   UPSHIFT_PORT / H2O_PORT / NGHTTPD_PORT                        [18491 / 18492 / 18493]
@@ -241,4 +243,24 @@ printf '%-22s %14s %14s %14s %14s %16s\n' "requests/s (median)" "$(fmt "${rps[up
 printf '%-22s %14s %14s %14s %14s %16s\n' "server CPU us/request" "$(fmt "${cpu[upshift]}" 2)" \
     "$(fmt "${cpu[h2o]}" 2)" "$(fmt "${cpu[nghttpd]}" 2)" "$(cpu_ratio_to h2o)" "$(cpu_ratio_to nghttpd)"
 printf '%-22s %14s %14s %14s\n' "h2load busy % (median)" "${busy[upshift]}" "${busy[h2o]}" "${busy[nghttpd]}"
+
+# Memory per idle connection: each server restarted fresh, IDLE_CONNS connections by prior knowledge
+# held open, RSS growth per connection after the SETTINGS exchange and after one GET on each
+# (bench/h2load/idle_h2c.py).
+IDLE_CONNS=${IDLE_CONNS:-1000}
+if ((IDLE_CONNS > 0)); then
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    echo
+    for s in "${servers[@]}"; do
+        stop_server "$s"
+        start_server "$s"
+        line=$(/usr/bin/python3 "$repo/bench/h2load/idle_h2c.py" --port "$(port_of "$s")" --pid "${pids[$s]}" \
+            --conns "$IDLE_CONNS" --path "$FILE") || die "idle measurement against $s failed: $line"
+        awk -v name="$s" '{
+            for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+            printf "idle h2c connections (%d)  %-8s %7d B/conn idle, %7d B/conn after one request each\n",
+                v["conns"], name, v["idle_bytes_per_conn"], v["after_request_bytes_per_conn"]
+        }' <<<"$line"
+    done
+fi
 printf 'load average at end: %s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
