@@ -20,6 +20,11 @@ inline void apply_mask(char* p, std::size_t n, mask_key key, std::size_t offset 
     for (std::size_t i = 0; i < n; ++i) p[i] = static_cast<char>(static_cast<std::uint8_t>(p[i]) ^ key[(offset + i) & 3]);
 }
 
+/// The size of a masked frame header for a payload of `length` bytes: 6, 8 or 14.
+constexpr std::size_t masked_header_size(std::uint64_t length) noexcept {
+    return length <= 125 ? 6 : length <= 0xFFFF ? 8 : 14;
+}
+
 /// A masked frame header (FIN set) with its masking key: 6, 8 or 14 bytes written to `out`.
 inline std::size_t write_masked_header(char* out, std::uint8_t op, std::uint64_t length, mask_key key) noexcept {
     std::size_t n = 0;
