@@ -6,7 +6,7 @@
 // permessage-deflate off (Beast's default), the echo keeps the message's kind (text/binary),
 // auto_fragment off so a 64 KiB message goes out as one frame like the other servers send it
 // (Beast's default would split it into 4 KiB frames, which only costs Beast time), and
-// timeout::suggested(server) like the examples.
+// timeout::suggested(server) like the examples. BEAST_AUTO_FRAGMENT=1 restores Beast's default.
 //
 //   beast_echo_server PORT       -> prints "listening on 127.0.0.1:PORT" once it accepts
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 namespace beast = boost::beast;
@@ -24,13 +25,20 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// BEAST_AUTO_FRAGMENT=1 in the environment: Beast's default (outgoing messages cut into frames of
+// its write buffer's size), to compare with a Beast as configured out of the box.
+bool const auto_fragment = [] {
+    char const* v = std::getenv("BEAST_AUTO_FRAGMENT");
+    return v != nullptr && std::strcmp(v, "1") == 0;
+}();
+
 class session : public std::enable_shared_from_this<session> {
 public:
     explicit session(tcp::socket&& socket) : ws_(std::move(socket)) {}
 
     void run() {
         ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-        ws_.auto_fragment(false);
+        ws_.auto_fragment(auto_fragment);
         ws_.read_message_max(std::size_t{64} << 20);
         ws_.async_accept(beast::bind_front_handler(&session::on_accept, shared_from_this()));
     }

@@ -33,6 +33,8 @@
 #   NODE_PATH      where `ws` is installed                              [tests/clients/node_modules]
 #   RESULTS        file for the raw key=value lines                    [$BUILD_DIR/ws_load-results.txt]
 #   SERVER_CPU / GEN_CPU   CPUs for taskset; empty disables            [0 / 1 when 2+ CPUs]
+#   BEAST_AUTO_FRAGMENT    1: Beast with its default auto_fragment(true) (a 64 KiB echo goes out
+#                  in frames of its write buffer's size) instead of one frame  [unset]
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
