@@ -112,7 +112,7 @@ def main():
     ap.add_argument("--conns", type=int, default=2000)
     ap.add_argument("--path", default="/index.html")
     args = ap.parse_args()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     time.sleep(0.3)

@@ -276,33 +276,51 @@ TEST_F(LifecycleTest, GracefulStopGivesUpAfterGrace) {
     EXPECT_TRUE(c.wait_closed(1s));
 }
 
-// Many pipelined requests whose responses exceed send_high_water while the client is not reading:
-// the server holds back, then resumes when the client reads, and everything arrives in order.
-TEST_F(LifecycleTest, PipelinedResponsesAboveHighWater) {
-    ASSERT_TRUE(start(
-        [](exchange& ex) {
-            std::string body(32 * 1024, 'p');
-            body.replace(0, ex.request().target.size(), ex.request().target);
-            ex.respond(status::ok, {}, std::move(body));
-        },
-        [](server::options& o) { o.send_high_water = 64 * 1024; }));
-    auto c = connect();
-    set_small_rcvbuf(c);
-    constexpr int count = 200;  // 6.4 MB of responses
+// Pipelined GETs whose 32 KiB responses start with their own target, for the backpressure tests
+// below: far more than the socket buffers hold, so the server must hold responses back.
+constexpr std::size_t held_body_size = 32 * 1024;
+
+void respond_with_target(exchange& ex) {
+    std::string body(held_body_size, 'p');
+    body.replace(0, ex.request().target.size(), ex.request().target);
+    ex.respond(status::ok, {}, std::move(body));
+}
+
+struct pipelined_gets {
     std::vector<std::string> targets;
-    std::string all;
+    std::string wire;  // every request, back to back
+};
+
+pipelined_gets make_pipelined_gets(std::string_view prefix, int count) {
+    pipelined_gets p;
     for (int i = 0; i < count; ++i) {
-        targets.push_back(std::string("/r").append(std::to_string(i)).append("/"));
-        all += get(targets.back());
+        p.targets.push_back(std::string(prefix).append(std::to_string(i)).append("/"));
+        p.wire += get(p.targets.back());
     }
-    ASSERT_TRUE(c.send_all(all));
-    std::this_thread::sleep_for(300ms);
+    return p;
+}
+
+/// Reads one response per target, in order: each a 200 whose body starts with its target.
+void expect_responses_in_order(raw_client& c, std::vector<std::string> const& targets) {
     for (auto const& t : targets) {
         auto r = c.read_response(10s);
         ASSERT_TRUE(r) << t << ": " << c.error();
-        ASSERT_EQ(r->body.size(), 32u * 1024);
+        ASSERT_EQ(r->status, 200) << t;
+        ASSERT_EQ(r->body.size(), held_body_size) << t;
         ASSERT_TRUE(r->body.starts_with(t)) << "expected " << t << ", got " << r->body.substr(0, 10);
     }
+}
+
+// Many pipelined requests whose responses exceed send_high_water while the client is not reading:
+// the server holds back, then resumes when the client reads, and everything arrives in order.
+TEST_F(LifecycleTest, PipelinedResponsesAboveHighWater) {
+    ASSERT_TRUE(start(respond_with_target, [](server::options& o) { o.send_high_water = 64 * 1024; }));
+    auto c = connect();
+    set_small_rcvbuf(c);
+    auto const gets = make_pipelined_gets("/r", 200);  // 6.4 MB of responses
+    ASSERT_TRUE(c.send_all(gets.wire));
+    std::this_thread::sleep_for(300ms);
+    expect_responses_in_order(c, gets.targets);
 }
 
 // The same, with a client that reads only after longer than the header timeout: the requests held
@@ -310,33 +328,16 @@ TEST_F(LifecycleTest, PipelinedResponsesAboveHighWater) {
 // (RFC 9110 §15.5.9 is for a client that was slow to send its request). The write timeout bounds
 // a client that never reads.
 TEST_F(LifecycleTest, RequestsHeldBackByBackpressureDoNotHitTheHeaderTimeout) {
-    ASSERT_TRUE(start(
-        [](exchange& ex) {
-            std::string body(32 * 1024, 'p');
-            body.replace(0, ex.request().target.size(), ex.request().target);
-            ex.respond(status::ok, {}, std::move(body));
-        },
-        [](server::options& o) {
-            o.send_high_water = 64 * 1024;
-            o.header_timeout = 200ms;
-        }));
+    ASSERT_TRUE(start(respond_with_target, [](server::options& o) {
+        o.send_high_water = 64 * 1024;
+        o.header_timeout = 200ms;
+    }));
     auto c = connect();
     set_small_rcvbuf(c);
-    constexpr int count = 400;  // 12.8 MB of responses: far more than the socket buffers hold
-    std::vector<std::string> targets;
-    std::string all;
-    for (int i = 0; i < count; ++i) {
-        targets.push_back(std::string("/h").append(std::to_string(i)).append("/"));
-        all += get(targets.back());
-    }
-    ASSERT_TRUE(c.send_all(all));
+    auto const gets = make_pipelined_gets("/h", 400);  // 12.8 MB: far more than the socket buffers hold
+    ASSERT_TRUE(c.send_all(gets.wire));
     std::this_thread::sleep_for(700ms);  // more than three header timeouts
-    for (auto const& t : targets) {
-        auto r = c.read_response(10s);
-        ASSERT_TRUE(r) << t << ": " << c.error();
-        ASSERT_EQ(r->status, 200) << t;
-        ASSERT_TRUE(r->body.starts_with(t)) << "expected " << t << ", got " << r->body.substr(0, 10);
-    }
+    expect_responses_in_order(c, gets.targets);
 }
 
 // The client resets the connection while the handler reads the body: the reader ends with
