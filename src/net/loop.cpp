@@ -243,7 +243,9 @@ void loop::watch_shutdown(shutdown_listener* l) {
     l->next_watcher_ = shutdown_head_;
     if (shutdown_head_) shutdown_head_->prev_watcher_ = l;
     shutdown_head_ = l;
-    ++shutdown_listener_count_;
+    // One writer (this thread): a plain load and store, no locked read-modify-write.
+    shutdown_listener_count_.store(shutdown_listener_count_.load(std::memory_order_relaxed) + 1,
+                                   std::memory_order_relaxed);
 }
 
 void loop::unwatch_shutdown(shutdown_listener* l) noexcept {
@@ -253,7 +255,8 @@ void loop::unwatch_shutdown(shutdown_listener* l) noexcept {
     else shutdown_head_ = l->next_watcher_;
     if (l->next_watcher_) l->next_watcher_->prev_watcher_ = l->prev_watcher_;
     l->prev_watcher_ = l->next_watcher_ = nullptr;
-    --shutdown_listener_count_;
+    shutdown_listener_count_.store(shutdown_listener_count_.load(std::memory_order_relaxed) - 1,
+                                   std::memory_order_relaxed);
 }
 
 void loop::notify_shutdown(bool force) {

@@ -116,7 +116,11 @@ void server::stop() noexcept {
 }
 
 std::size_t server::connection_count() const noexcept {
-    return impl_->connections.load(std::memory_order_relaxed);
+    // HTTP/1.1 connections and TLS handshakes, plus the upgraded connections (WebSocket, HTTP/2,
+    // custom protocols) that left a worker's list at their switch: each watches its loop for shutdown.
+    auto n = impl_->connections.load(std::memory_order_relaxed);
+    for (auto const& w : impl_->workers) n += w->loop().shutdown_listeners();
+    return n;
 }
 
 } // namespace upshift::server

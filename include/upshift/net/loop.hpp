@@ -10,6 +10,7 @@
 // during dispatch are destroyed in the deferred phase, so a handler may close
 // itself (or a peer) while events for it are still pending: the loop skips
 // events for fds removed in the same iteration.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -107,7 +108,9 @@ public:
     void unwatch_shutdown(shutdown_listener* l) noexcept;
     /// Calls on_shutdown(force) on every listener (each may unwatch during it).
     void notify_shutdown(bool force);
-    std::size_t shutdown_listeners() const noexcept { return shutdown_listener_count_; }
+    /// How many listeners watch: the loop's upgraded connections in a server. Any thread may read
+    /// it (a snapshot, as for metrics); only the loop thread changes it.
+    std::size_t shutdown_listeners() const noexcept { return shutdown_listener_count_.load(std::memory_order_relaxed); }
 
 private:
     friend class timer_hook;
@@ -132,7 +135,7 @@ private:
     std::vector<unique_function<void()>> posted_;
     shutdown_listener* shutdown_head_ = nullptr;      // intrusive list, newest first
     shutdown_listener* shutdown_cursor_ = nullptr;    // notify_shutdown's next listener
-    std::size_t shutdown_listener_count_ = 0;
+    std::atomic<std::size_t> shutdown_listener_count_{0};  // written by the loop thread only
     std::vector<io_handler*> handler_by_fd_;     // registration per fd
     std::vector<io_handler*> removed_handlers_;  // removed during this dispatch: skip their events
     std::vector<int> detached_;                  // detach()ed, still in the epoll set

@@ -44,7 +44,8 @@ public:
     /// responses (up to options::shutdown_grace), close idle connections, return from run().
     void stop() noexcept;
 
-    /// Connections currently open across all loops (approximate, for tests and metrics).
+    /// Connections currently open across all loops, upgraded ones (WebSocket, HTTP/2, custom
+    /// protocols) included (approximate, for tests and metrics). Call it after listen().
     std::size_t connection_count() const noexcept;
 
 private:

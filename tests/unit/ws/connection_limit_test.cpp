@@ -27,6 +27,16 @@ protected:
             [max_connections](server::options& o) { o.max_connections = max_connections; });
     }
 
+    /// Polls server::connection_count() until it is `n` (up to 5 s); returns the last value seen.
+    std::size_t wait_count(std::size_t n) {
+        auto v = srv().connection_count();
+        for (int i = 0; i < 250 && v != n; ++i) {
+            std::this_thread::sleep_for(20ms);
+            v = srv().connection_count();
+        }
+        return v;
+    }
+
     /// True when `c` gets its message echoed: the session is alive.
     static bool echoes(raw_client& c) {
         if (!c.send_all(ws::test::frame(ws::opcode::text, "ping?"))) return false;
@@ -57,6 +67,27 @@ TEST_F(WsConnectionLimitTest, UpgradedSessionsCountAgainstMaxConnections) {
     auto r = again.read_response();
     ASSERT_TRUE(r) << again.error();
     EXPECT_EQ(r->body, "plain");
+}
+
+// server::connection_count() reports what the server holds: the upgraded sessions as well as the
+// HTTP/1.1 connections, and a session that closed is no longer counted.
+TEST_F(WsConnectionLimitTest, ConnectionCountIncludesUpgradedSessions) {
+    ASSERT_TRUE(start_ws(100));
+    auto a = connect();
+    ASSERT_TRUE(ws_handshake(a, "/ws"));
+    auto b = connect();
+    ASSERT_TRUE(ws_handshake(b, "/ws"));
+    EXPECT_EQ(wait_count(2), 2u);
+
+    auto plain = connect();
+    ASSERT_TRUE(plain.send_all(request("GET", "/")));
+    ASSERT_TRUE(plain.read_response()) << plain.error();
+    EXPECT_EQ(wait_count(3), 3u) << "two sessions and one kept-alive HTTP/1.1 connection";
+
+    ASSERT_TRUE(a.send_all(ws::test::frame(ws::opcode::close, close_body(1000))));
+    ASSERT_TRUE(events.wait_for("close:1000"));
+    ASSERT_TRUE(a.wait_closed(5s));
+    EXPECT_EQ(wait_count(2), 2u);
 }
 
 } // namespace
