@@ -155,10 +155,11 @@ start_server() {
 
 # Server CPU time (user + system, all threads) in clock ticks.
 
-# run_h2load NAME SECONDS: prints "requests/s cpu-microseconds-per-request client-busy-percent";
-# fails on any failed or errored request or on any non-2xx status. The client's busy share is
-# h2load's CPU time (the shell's `times` for its children) over the run's length: near 100 %, the
-# load generator is what limits requests/s, and server CPU per request is the fairer comparison.
+# run_h2load NAME SECONDS: prints "requests/s server-cpu-us-per-request client-busy-percent
+# client-cpu-us-per-request"; fails on any failed or errored request or on any non-2xx status. The
+# client's busy share is h2load's CPU time (the shell's `times` for its children) over the run's
+# length: near 100 %, the load generator is what limits requests/s, and server CPU per request is the
+# fairer comparison. h2load's CPU per request then shows what each server's responses cost the client.
 run_h2load() {
     local name=$1 secs=$2 out before after
     local url
@@ -183,7 +184,7 @@ run_h2load() {
         /^[0-9]+m[0-9.]+s [0-9]+m[0-9.]+s$/ { client = seconds($1) + seconds($2) }
         END {
             if (!rps || !done || !elapsed) exit 1
-            printf "%s %.2f %.0f\n", rps, ticks / hz * 1e6 / done, 100 * client / elapsed
+            printf "%s %.2f %.0f %.2f\n", rps, ticks / hz * 1e6 / done, 100 * client / elapsed, client * 1e6 / done
         }' <<<"$out" || die "no req/s in h2load output for $name: $out"
 }
 
@@ -204,29 +205,31 @@ for s in "${servers[@]}"; do
     run_h2load "$s" "$WARMUP" >/dev/null
 done
 
-declare -A rps_of=() cpu_of=() busy_of=()
+declare -A rps_of=() cpu_of=() busy_of=() client_of=()
 for ((r = 1; r <= ROUNDS; r++)); do
     # Each round starts one server later, so that none is always measured first.
     order=()
     for ((i = 0; i < ${#servers[@]}; i++)); do order+=("${servers[(i + r - 1) % ${#servers[@]}]}"); done
     for s in "${order[@]}"; do
         res=$(run_h2load "$s" "$DURATION")
-        read -r rps cpu busy <<<"$res"
-        printf '  round %d  %-8s %12.0f req/s  %6.2f us CPU/request  h2load busy %3d %%\n' \
-            "$r" "$s" "$rps" "$cpu" "$busy"
+        read -r rps cpu busy client <<<"$res"
+        printf '  round %d  %-8s %12.0f req/s  %6.2f us CPU/request  h2load busy %3d %%, %.2f us/request\n' \
+            "$r" "$s" "$rps" "$cpu" "$busy" "$client"
         rps_of[$s]+="$rps "
         cpu_of[$s]+="$cpu "
         busy_of[$s]+="$busy "
+        client_of[$s]+="$client "
     done
 done
 
 echo
-declare -A rps=() cpu=() busy=()
+declare -A rps=() cpu=() busy=() client=()
 for s in upshift h2o nghttpd; do
-    rps[$s]=- cpu[$s]=- busy[$s]=-
+    rps[$s]=- cpu[$s]=- busy[$s]=- client[$s]=-
     # shellcheck disable=SC2086 # space-separated lists of numbers
     if [[ -n ${rps_of[$s]:-} ]]; then
         rps[$s]=$(median ${rps_of[$s]}) cpu[$s]=$(median ${cpu_of[$s]}) busy[$s]=$(median ${busy_of[$s]})
+        client[$s]=$(median ${client_of[$s]})
     fi
 done
 ratio_to() {  # upshift's requests/s over $1's
@@ -243,6 +246,8 @@ printf '%-22s %14s %14s %14s %14s %16s\n' "requests/s (median)" "$(fmt "${rps[up
 printf '%-22s %14s %14s %14s %14s %16s\n' "server CPU us/request" "$(fmt "${cpu[upshift]}" 2)" \
     "$(fmt "${cpu[h2o]}" 2)" "$(fmt "${cpu[nghttpd]}" 2)" "$(cpu_ratio_to h2o)" "$(cpu_ratio_to nghttpd)"
 printf '%-22s %14s %14s %14s\n' "h2load busy % (median)" "${busy[upshift]}" "${busy[h2o]}" "${busy[nghttpd]}"
+printf '%-22s %14s %14s %14s\n' "h2load CPU us/request" "$(fmt "${client[upshift]}" 2)" "$(fmt "${client[h2o]}" 2)" \
+    "$(fmt "${client[nghttpd]}" 2)"
 
 # Memory per idle connection: each server restarted fresh, IDLE_CONNS connections by prior knowledge
 # held open, RSS growth per connection after the SETTINGS exchange and after one GET on each

@@ -37,22 +37,24 @@ std::int64_t kib_field(std::string const& text, std::string const& field) {
 
 } // namespace
 
-std::int64_t process_cpu_ns(pid_t pid) {
+bool process_cpu(pid_t pid, cpu_times& out) {
     auto const all = slurp("/proc/" + std::to_string(pid) + "/stat");
     // The command name (field 2) may contain spaces and parentheses: fields count from the last ')'.
     auto const close = all.rfind(')');
-    if (close == std::string::npos) return -1;
+    if (close == std::string::npos) return false;
     char const* p = all.c_str() + close + 1;
     // After ')': state(3) ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15)
     for (int field = 3; field < 14; ++field) {
         p = std::strchr(p + 1, ' ');
-        if (!p) return -1;
+        if (!p) return false;
     }
     char* end = nullptr;
     long long const utime = std::strtoll(p, &end, 10);
     long long const stime = std::strtoll(end, nullptr, 10);
-    long const hz = ::sysconf(_SC_CLK_TCK);
-    return (utime + stime) * (1'000'000'000LL / hz);
+    long long const ns_per_tick = 1'000'000'000LL / ::sysconf(_SC_CLK_TCK);
+    out.user_ns = utime * ns_per_tick;
+    out.sys_ns = stime * ns_per_tick;
+    return true;
 }
 
 std::int64_t process_rss_bytes(pid_t pid) {

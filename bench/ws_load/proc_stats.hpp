@@ -7,9 +7,17 @@
 
 namespace ws_load {
 
-/// utime + stime of process `pid` in nanoseconds (from /proc/PID/stat, clock-tick resolution);
-/// -1 when it cannot be read.
-std::int64_t process_cpu_ns(pid_t pid);
+/// CPU time of a process in nanoseconds, split into user space and kernel (system) time.
+struct cpu_times {
+    std::int64_t user_ns = 0;
+    std::int64_t sys_ns = 0;
+    std::int64_t total_ns() const noexcept { return user_ns + sys_ns; }
+};
+
+/// utime and stime of process `pid` (from /proc/PID/stat, clock-tick resolution); false when it
+/// cannot be read. The kernel share is what no change to the server's own code can remove: it bounds
+/// how far the server can get ahead of another by CPU per operation.
+bool process_cpu(pid_t pid, cpu_times& out);
 
 /// Resident set size of `pid` in bytes: Rss of /proc/PID/smaps_rollup (VmRSS of /proc/PID/status
 /// where smaps_rollup is missing); -1 when neither can be read.

@@ -218,11 +218,11 @@ private:
         double const msgs = static_cast<double>(window_msgs_);
         std::printf("mode=echo server=%s conns=%zu size=%zu inflight=%zu seconds=%.2f msgs=%llu msgs_per_s=%.0f "
                     "p50_us=%.1f p99_us=%.1f p999_us=%.1f server_cpu_pct=%.1f server_cpu_ns_per_msg=%.0f "
-                    "client_cpu_pct=%.1f verified_msgs=%llu\n",
+                    "server_sys_ns_per_msg=%.0f client_cpu_pct=%.1f verified_msgs=%llu\n",
                     c_.label.c_str(), c_.conns, c_.size, c_.inflight, secs, static_cast<unsigned long long>(window_msgs_),
                     msgs / secs, static_cast<double>(hist_.quantile(0.50)) / 1e3,
                     static_cast<double>(hist_.quantile(0.99)) / 1e3, static_cast<double>(hist_.quantile(0.999)) / 1e3,
-                    server_cpu_pct(), msgs > 0 ? static_cast<double>(server_cpu_ns_) / msgs : 0.0,
+                    server_cpu_pct(), per_op(server_cpu_.total_ns(), msgs), per_op(server_cpu_.sys_ns, msgs),
                     100.0 * static_cast<double>(client_cpu_ns_) / static_cast<double>(window_ns_),
                     static_cast<unsigned long long>(verified_));
     }
@@ -246,10 +246,11 @@ private:
         double const secs = static_cast<double>(window_ns_) / 1e9;
         double const n = static_cast<double>(window_cycles_);
         std::printf("mode=upgrades server=%s concurrency=%zu seconds=%.2f cycles=%llu upgrades_per_s=%.0f "
-                    "p50_us=%.1f p99_us=%.1f server_cpu_pct=%.1f server_cpu_ns_per_upgrade=%.0f client_cpu_pct=%.1f\n",
+                    "p50_us=%.1f p99_us=%.1f server_cpu_pct=%.1f server_cpu_ns_per_upgrade=%.0f "
+                    "server_sys_ns_per_upgrade=%.0f client_cpu_pct=%.1f\n",
                     c_.label.c_str(), c_.conns, secs, static_cast<unsigned long long>(window_cycles_), n / secs,
                     static_cast<double>(hist_.quantile(0.50)) / 1e3, static_cast<double>(hist_.quantile(0.99)) / 1e3,
-                    server_cpu_pct(), n > 0 ? static_cast<double>(server_cpu_ns_) / n : 0.0,
+                    server_cpu_pct(), per_op(server_cpu_.total_ns(), n), per_op(server_cpu_.sys_ns, n),
                     100.0 * static_cast<double>(client_cpu_ns_) / static_cast<double>(window_ns_));
     }
 
@@ -283,17 +284,28 @@ private:
         window_cycles_ = 0;
         measuring_ = true;
         window_start_ = now_ns();
-        server_cpu_start_ = c_.server_pid > 0 ? process_cpu_ns(c_.server_pid) : -1;
+        server_cpu_known_ = c_.server_pid > 0 && process_cpu(c_.server_pid, server_cpu_start_);
         client_cpu_start_ = self_cpu_ns();
     }
     void end_window() {
         measuring_ = false;
         window_ns_ = now_ns() - window_start_;
         client_cpu_ns_ = self_cpu_ns() - client_cpu_start_;
-        if (server_cpu_start_ >= 0) server_cpu_ns_ = process_cpu_ns(c_.server_pid) - server_cpu_start_;
+        cpu_times end{};
+        if (server_cpu_known_ && process_cpu(c_.server_pid, end)) {
+            server_cpu_.user_ns = end.user_ns - server_cpu_start_.user_ns;
+            server_cpu_.sys_ns = end.sys_ns - server_cpu_start_.sys_ns;
+        } else {
+            server_cpu_known_ = false;
+        }
     }
     double server_cpu_pct() const {
-        return server_cpu_start_ >= 0 ? 100.0 * static_cast<double>(server_cpu_ns_) / static_cast<double>(window_ns_) : -1;
+        return server_cpu_known_ ? 100.0 * static_cast<double>(server_cpu_.total_ns()) / static_cast<double>(window_ns_)
+                                 : -1;
+    }
+    /// Server CPU nanoseconds per operation over the window; 0 when unknown or no operation.
+    double per_op(std::int64_t ns, double ops) const {
+        return server_cpu_known_ && ops > 0 ? static_cast<double>(ns) / ops : 0.0;
     }
     std::int64_t rss() const {
         auto const v = process_rss_bytes(c_.server_pid);
@@ -665,7 +677,9 @@ private:
     latency_histogram hist_;
     std::uint64_t window_msgs_ = 0, window_cycles_ = 0, verified_ = 0;
     std::uint64_t window_start_ = 0, window_ns_ = 1;
-    std::int64_t server_cpu_start_ = -1, server_cpu_ns_ = 0, client_cpu_start_ = 0, client_cpu_ns_ = 0;
+    bool server_cpu_known_ = false;
+    cpu_times server_cpu_start_{}, server_cpu_{};  ///< the server's CPU at the window's start, and over it
+    std::int64_t client_cpu_start_ = 0, client_cpu_ns_ = 0;
 };
 
 void raise_fd_limit() {
