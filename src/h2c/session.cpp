@@ -35,7 +35,7 @@ session::~session() {
 void session::start_prior_knowledge(std::shared_ptr<config const> cfg, upgrade::upgraded u) {
     auto* s = new session(std::move(cfg), u);
     if (!s->init()) return;
-    s->register_with_loop();
+    s->register_with_loop(u.registered);
     // The preface itself is in leftover: nghttp2 checks it (RFC 9113 §3.4).
     std::string first = std::move(s->leftover_);
     s->leftover_.clear();
@@ -47,7 +47,7 @@ void session::start_upgraded(std::shared_ptr<config const> cfg, upgrade::upgrade
                              std::string const& settings_payload, std::string body) {
     auto* s = new session(std::move(cfg), u);
     if (!s->init()) return;
-    s->register_with_loop();
+    s->register_with_loop(u.registered);
     bool const head = u.request.method == "HEAD";
     // RFC 7540 §3.2: the HTTP2-Settings payload is applied as if it came in a
     // SETTINGS frame, and the request becomes stream 1, half-closed (remote).
@@ -121,10 +121,11 @@ bool session::init() {
     return true;
 }
 
-void session::register_with_loop() {
+void session::register_with_loop(bool registered) {
     interest_ = net::loop::readable;
     registered_ = true;
-    loop_->add(stream_->native_handle(), this, interest_);
+    if (registered) loop_->take_over(stream_->native_handle(), this, interest_);
+    else loop_->add(stream_->native_handle(), this, interest_);
     loop_->watch_shutdown(this);
     idle_.start(cfg_->opts.idle_timeout, [this] { on_idle(); });
 }

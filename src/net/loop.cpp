@@ -23,8 +23,12 @@ struct loop::stop_flag {
 
 namespace {
 
-// The eventfd is registered with this sentinel instead of a handler pointer.
-constexpr std::uint64_t wake_tag = 0;
+// An event's data: the registration's generation above the fd number. The eventfd is registered
+// with this sentinel instead, whose low half is no fd number (those stay below 2^31).
+constexpr std::uint64_t wake_tag = ~std::uint64_t{0};
+constexpr std::uint64_t event_data(int fd, std::uint32_t generation) noexcept {
+    return std::uint64_t{generation} << 32 | static_cast<std::uint32_t>(fd);
+}
 // Events taken per epoll_wait.
 constexpr int max_events = 256;
 
@@ -61,11 +65,10 @@ loop::loop() : stop_(std::make_unique<stop_flag>()) {
     if (rlimit rl{}; ::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
         slots = static_cast<std::size_t>(rl.rlim_cur);
     slots = std::min<std::size_t>(slots, std::size_t{1} << 20);
-    handler_by_fd_.reserve(slots);
+    slots_.reserve(slots);
     heap_.reserve(slots);
-    // Likewise these, which keep their capacity: allocated now they sit at the bottom of the
-    // heap, instead of wherever a burst of connections first fills them.
-    removed_handlers_.reserve(max_events);
+    // Likewise this one, which keeps its capacity: allocated now it sits at the bottom of the
+    // heap, instead of wherever a burst of connections first fills it.
     detached_.reserve(max_events);
 }
 
@@ -105,39 +108,66 @@ void loop::post(unique_function<void()> fn) {
 
 void loop::defer(unique_function<void()> fn) { deferred_.push_back(std::move(fn)); }
 
-void loop::add(int fd, io_handler* h, std::uint32_t events) {
+loop::fd_slot& loop::slot(int fd) {
+    auto const i = static_cast<std::size_t>(fd);
+    if (i >= slots_.size()) slots_.resize(i + 1);
+    return slots_[i];
+}
+
+int loop::ctl(int op, int fd, std::uint32_t events, std::uint32_t generation) noexcept {
+    ++epoll_ctl_calls_;
     epoll_event ev{};
     ev.events = events;
-    ev.data.ptr = h;
+    ev.data.u64 = event_data(fd, generation);
+    return ::epoll_ctl(epfd_, op, fd, &ev);
+}
+
+void loop::add(int fd, io_handler* h, std::uint32_t events) {
+    auto& s = slot(fd);
+    // A new registration: events already returned for an earlier one of this number (a file
+    // closed in this iteration) carry the old generation and are dropped.
+    ++s.generation;
     if (auto d = std::find(detached_.begin(), detached_.end(), fd); d != detached_.end()) {
         detached_.erase(d);
         // Still in the set from before the hand-off; ENOENT: that file was closed meanwhile and
         // this is a new one with the same number.
-        if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) {
-            if (errno != ENOENT || ::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) fatal("epoll_ctl(MOD/ADD)");
+        if (ctl(EPOLL_CTL_MOD, fd, events, s.generation) != 0) {
+            if (errno != ENOENT || ctl(EPOLL_CTL_ADD, fd, events, s.generation) != 0) fatal("epoll_ctl(MOD/ADD)");
         }
-    } else if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    } else if (ctl(EPOLL_CTL_ADD, fd, events, s.generation) != 0) {
         // Only programming errors (EEXIST, EBADF) or ENOMEM get here.
         fatal("epoll_ctl(ADD)");
     }
-    auto slot = static_cast<std::size_t>(fd);
-    if (slot >= handler_by_fd_.size()) handler_by_fd_.resize(slot + 1, nullptr);
-    handler_by_fd_[slot] = h;
-    // A handler that removed itself and registers again (a hand-off) gets its events.
-    if (!removed_handlers_.empty()) std::erase(removed_handlers_, h);
+    s.handler = h;
+    s.events = events;
+}
+
+void loop::take_over(int fd, io_handler* h, std::uint32_t events) {
+    auto const d = std::find(detached_.begin(), detached_.end(), fd);
+    auto& s = slot(fd);
+    if (d == detached_.end() || s.events != events) {
+        add(fd, h, events);
+        return;
+    }
+    // The same open file, still registered with this interest: its events go to `h` from now on.
+    // None of them is pending: each fd is in a batch at most once, and the detach() came from
+    // its old owner's own event or later.
+    detached_.erase(d);
+    s.handler = h;
 }
 
 void loop::modify(int fd, io_handler* h, std::uint32_t events) {
-    epoll_event ev{};
-    ev.events = events;
-    ev.data.ptr = h;
-    if (::epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) != 0) fatal("epoll_ctl(MOD)");
-    handler_by_fd_[static_cast<std::size_t>(fd)] = h;
+    auto& s = slot(fd);
+    if (s.events != events) {
+        if (ctl(EPOLL_CTL_MOD, fd, events, s.generation) != 0) fatal("epoll_ctl(MOD)");
+        s.events = events;
+    }
+    s.handler = h;
 }
 
 void loop::remove(int fd) {
     // The fd may already be closed (the kernel dropped it from the set); ignore.
-    ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    ctl(EPOLL_CTL_DEL, fd, 0, 0);
     forget_before_close(fd);
 }
 
@@ -147,13 +177,10 @@ void loop::detach(int fd) {
 }
 
 void loop::forget_before_close(int fd) noexcept {
-    auto slot = static_cast<std::size_t>(fd);
-    if (slot >= handler_by_fd_.size() || !handler_by_fd_[slot]) return;
-    // Events already returned for this handler in the current batch are dropped.
-    // Handlers are freed only in the deferred phase, so pointers stay unique
-    // within one dispatch.
-    if (dispatching_) removed_handlers_.push_back(handler_by_fd_[slot]);
-    handler_by_fd_[slot] = nullptr;
+    auto const i = static_cast<std::size_t>(fd);
+    // Events already returned for the fd in the current batch are dropped: they find no handler
+    // (or, once the number is registered again, a newer generation).
+    if (i < slots_.size()) slots_[i].handler = nullptr;
 }
 
 int loop::next_timeout_ms(std::chrono::milliseconds cap) const {
@@ -171,7 +198,7 @@ int loop::next_timeout_ms(std::chrono::milliseconds cap) const {
 void loop::run_once(std::chrono::milliseconds max_wait) {
     epoll_event events[max_events];
     // A detached fd nobody took over must not report to its old (freed) handler.
-    for (int fd : detached_) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
+    for (int fd : detached_) ctl(EPOLL_CTL_DEL, fd, 0, 0);
     detached_.clear();
     int n = ::epoll_wait(epfd_, events, max_events, next_timeout_ms(max_wait));
     if (n < 0) {
@@ -180,7 +207,6 @@ void loop::run_once(std::chrono::milliseconds max_wait) {
     }
     refresh_time();
 
-    dispatching_ = true;
     // Posted work first: everything posted before the events of this batch happened runs before
     // they are handled. A publish on another loop that a client saw the effects of (it got its
     // welcome, then connected here) reaches this loop's subscribers before anything that client
@@ -198,14 +224,12 @@ void loop::run_once(std::chrono::milliseconds max_wait) {
     for (int i = 0; i < n; ++i) {
         auto const& ev = events[i];
         if (ev.data.u64 == wake_tag) continue;
-        auto* h = static_cast<io_handler*>(ev.data.ptr);
-        if (!removed_handlers_.empty() &&
-            std::find(removed_handlers_.begin(), removed_handlers_.end(), h) != removed_handlers_.end())
-            continue;
-        h->on_io(ev.events);
+        // Looked up per event: an earlier handler in this batch may have removed this fd, or
+        // closed it and registered its number anew (generation).
+        auto const& s = slots_[static_cast<std::uint32_t>(ev.data.u64)];
+        if (s.handler == nullptr || s.generation != static_cast<std::uint32_t>(ev.data.u64 >> 32)) continue;
+        s.handler->on_io(ev.events);
     }
-    dispatching_ = false;
-    removed_handlers_.clear();
 
     fire_timers();
     run_deferred();

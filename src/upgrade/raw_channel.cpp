@@ -5,8 +5,9 @@
 namespace upshift::upgrade {
 
 raw_channel* raw_channel::open(upgraded u, callbacks cb, raw_channel_options opt) {
+    bool const registered = u.registered;
     auto* ch = new raw_channel(std::move(u), std::move(cb), opt);
-    ch->start();
+    ch->start(registered);
     return ch;
 }
 
@@ -21,9 +22,10 @@ raw_channel::raw_channel(upgraded u, callbacks cb, raw_channel_options opt)
       leftover_(std::move(u.leftover)),
       idle_(*u.loop) {}
 
-void raw_channel::start() {
+void raw_channel::start(bool registered) {
     interest_ = net::loop::readable;
-    loop_->add(stream_->native_handle(), this, interest_);
+    if (registered) loop_->take_over(stream_->native_handle(), this, interest_);
+    else loop_->add(stream_->native_handle(), this, interest_);
     loop_->watch_shutdown(this);
     idle_.start(opt_.idle_timeout, [this] { finish(std::make_error_code(std::errc::timed_out)); });
     if (!leftover_.empty()) {

@@ -110,8 +110,9 @@ session* session::open(upgrade::upgraded u, std::shared_ptr<session_config const
                        std::optional<deflate_params> pmd) {
     std::string leftover = std::move(u.leftover);
     upgrade::request_info request = std::move(u.request);
+    bool const registered = u.registered;
     auto* s = new session(std::move(u), config, std::move(subprotocol), std::move(pmd));
-    s->start(std::move(leftover), request);
+    s->start(std::move(leftover), request, registered);
     return s;
 }
 
@@ -198,9 +199,10 @@ void session::close_transport() noexcept {
     }
 }
 
-void session::start(std::string leftover, upgrade::request_info& request) {
+void session::start(std::string leftover, upgrade::request_info& request, bool registered) {
     reading_ = true;
-    loop_->add(native_handle(), this, net::loop::readable);
+    if (registered) loop_->take_over(native_handle(), this, net::loop::readable);
+    else loop_->add(native_handle(), this, net::loop::readable);
     loop_->watch_shutdown(this);
     if (opt().trim_heap_after_bursts) detail::session_opened(*loop_);
     last_active_ms_ = ms_of(loop_->now());

@@ -349,3 +349,97 @@ TEST(Loop, DetachedNumberReusedByANewFileIsAdded) {
     EXPECT_EQ(h.calls, 0);
     l.remove(q.r.get());
 }
+
+// The next owner of a detached fd that it held open since takes it over: with the interest the fd
+// had, the registration stays as it is (no system call) and only the handler changes.
+TEST(Loop, TakeOverWithTheSameInterestMakesNoSystemCall) {
+    net::loop l;
+    pipe_pair p;
+    counting_handler before, after;
+    l.add(p.r.get(), &before, net::loop::readable);
+    std::uint64_t calls_at_take_over = 0;
+    before.also = [&] {
+        l.detach(p.r.get());
+        l.defer([&] {
+            calls_at_take_over = l.epoll_ctl_calls();
+            l.take_over(p.r.get(), &after, net::loop::readable);
+            EXPECT_EQ(l.epoll_ctl_calls(), calls_at_take_over);
+        });
+    };
+    ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(before.calls, 1);
+    l.run_once(1000ms);  // still unread: reported to the new owner only
+    EXPECT_EQ(before.calls, 1);
+    EXPECT_EQ(after.calls, 1);
+    EXPECT_EQ(l.epoll_ctl_calls(), calls_at_take_over) << "the detached fd was not left in place";
+    l.remove(p.r.get());
+}
+
+// Another interest: one EPOLL_CTL_MOD, and the new owner hears only what it asked for.
+TEST(Loop, TakeOverWithAnotherInterestIsOneModify) {
+    net::loop l;
+    pipe_pair p;
+    counting_handler before, after;
+    l.add(p.w.get(), &before, net::loop::readable);  // a pipe's write end is never readable
+    l.detach(p.w.get());
+    auto const calls = l.epoll_ctl_calls();
+    l.take_over(p.w.get(), &after, net::loop::writable);
+    EXPECT_EQ(l.epoll_ctl_calls(), calls + 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(before.calls, 0);
+    EXPECT_EQ(after.calls, 1);
+    EXPECT_TRUE(after.last & net::loop::writable);
+    l.remove(p.w.get());
+}
+
+// take_over() of an fd that was never detached is add().
+TEST(Loop, TakeOverOfAnFdNotDetachedAddsIt) {
+    net::loop l;
+    pipe_pair p;
+    counting_handler h;
+    auto const calls = l.epoll_ctl_calls();
+    l.take_over(p.r.get(), &h, net::loop::readable);
+    EXPECT_EQ(l.epoll_ctl_calls(), calls + 1);
+    ASSERT_EQ(::write(p.w.get(), "x", 1), 1);
+    l.run_once(1000ms);
+    EXPECT_EQ(h.calls, 1);
+    l.remove(p.r.get());
+}
+
+// A handler closes a peer's fd and registers a new file that gets the same number, while the
+// closed file's event is still pending in the batch: that event belongs to the old file and must
+// not reach the new file's handler (events carry their registration's generation).
+TEST(Loop, APendingEventOfAClosedFdDoesNotReachTheNextFileWithItsNumber) {
+    net::loop l;
+    auto a = std::make_unique<pipe_pair>();
+    auto b = std::make_unique<pipe_pair>();
+    counting_handler ha, hb, fresh;
+    std::unique_ptr<pipe_pair> c;
+    int reused = -1;
+    auto replace = [&](std::unique_ptr<pipe_pair>& victim) {
+        int const number = victim->r.get();
+        l.forget_before_close(number);
+        victim.reset();  // frees the number
+        c = std::make_unique<pipe_pair>();
+        reused = c->r.get() == number ? 1 : 0;
+        l.add(c->r.get(), &fresh, net::loop::readable);
+        ASSERT_EQ(::write(c->w.get(), "z", 1), 1);
+    };
+    // Whichever runs first replaces the other.
+    ha.also = [&] { if (!c) replace(b); };
+    hb.also = [&] { if (!c) replace(a); };
+    l.add(a->r.get(), &ha, net::loop::readable);
+    l.add(b->r.get(), &hb, net::loop::readable);
+    ASSERT_EQ(::write(a->w.get(), "x", 1), 1);
+    ASSERT_EQ(::write(b->w.get(), "y", 1), 1);
+    l.run_once(1000ms);
+    ASSERT_EQ(reused, 1) << "the kernel hands out the lowest free number";
+    EXPECT_EQ(ha.calls + hb.calls, 1);
+    EXPECT_EQ(fresh.calls, 0) << "the closed file's event reached the new file's handler";
+    l.run_once(1000ms);
+    EXPECT_EQ(fresh.calls, 1);
+    l.remove(c->r.get());
+    if (a) l.remove(a->r.get());
+    if (b) l.remove(b->r.get());
+}

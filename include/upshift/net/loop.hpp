@@ -10,6 +10,12 @@
 // during dispatch are destroyed in the deferred phase, so a handler may close
 // itself (or a peer) while events for it are still pending: the loop skips
 // events for fds removed in the same iteration.
+//
+// epoll reports an fd and the generation of its registration, not a handler
+// pointer: the handler is looked up per event. So a registration outlives a
+// change of owner (a protocol hand-off: take_over() costs no system call), and
+// an event for an fd that was closed and whose number was registered anew in
+// the same iteration is told apart by its older generation.
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -84,6 +90,8 @@ public:
 
     /// Loop thread only. Level-triggered interest in `events` (readable/writable).
     void add(int fd, io_handler* h, std::uint32_t events);
+    /// Changes the handler and the interest of a registered fd; a system call only if the
+    /// interest changes.
     void modify(int fd, io_handler* h, std::uint32_t events);
     /// Also invalidates events already returned for fd in this iteration.
     void remove(int fd);
@@ -91,10 +99,19 @@ public:
     /// out of the epoll set, so this skips the epoll_ctl system call.
     void forget_before_close(int fd) noexcept;
     /// remove() for an fd changing owners on this loop (a protocol hand-off): no handler gets its
-    /// events from now on, but it stays in the epoll set, so the next owner's add() in this
-    /// iteration is one EPOLL_CTL_MOD instead of a DEL and an ADD. If no add() comes before the
-    /// next poll, it is removed then.
+    /// events from now on, but it stays in the epoll set, so the next owner's take_over() in this
+    /// iteration costs no system call (one EPOLL_CTL_MOD if it wants other events), and an add()
+    /// is one EPOLL_CTL_MOD instead of a DEL and an ADD. If neither comes before the next poll, it
+    /// is removed then.
     void detach(int fd);
+    /// add() for the next owner of a detach()ed fd, which it holds open since (the stream of an
+    /// upgrade::upgraded with `registered` set): if the fd is still in the set with the same
+    /// events, only the handler changes. For any other fd it is add(). Calling it for an fd that
+    /// was closed after detach() and whose number came back is a bug (its new file would never be
+    /// watched): that is why it is not add()'s default.
+    void take_over(int fd, io_handler* h, std::uint32_t events);
+    /// epoll_ctl system calls made so far (for tests and benchmarks).
+    std::uint64_t epoll_ctl_calls() const noexcept { return epoll_ctl_calls_; }
 
     /// Time of the current iteration (cheap; refreshed once per wake-up).
     clock::time_point now() const noexcept { return now_; }
@@ -136,10 +153,18 @@ private:
     shutdown_listener* shutdown_head_ = nullptr;      // intrusive list, newest first
     shutdown_listener* shutdown_cursor_ = nullptr;    // notify_shutdown's next listener
     std::atomic<std::size_t> shutdown_listener_count_{0};  // written by the loop thread only
-    std::vector<io_handler*> handler_by_fd_;     // registration per fd
-    std::vector<io_handler*> removed_handlers_;  // removed during this dispatch: skip their events
-    std::vector<int> detached_;                  // detach()ed, still in the epoll set
-    bool dispatching_ = false;
+    /// One per fd number: who gets its events, and the registration epoll knows.
+    struct fd_slot {
+        io_handler* handler = nullptr;  ///< null: events for the fd are dropped (removed, detached)
+        std::uint32_t generation = 0;   ///< of the fd's latest registration, in each event's data
+        std::uint32_t events = 0;       ///< the interest registered
+    };
+    fd_slot& slot(int fd);
+    int ctl(int op, int fd, std::uint32_t events, std::uint32_t generation) noexcept;
+
+    std::vector<fd_slot> slots_;    // indexed by fd
+    std::vector<int> detached_;     // detach()ed, still in the epoll set
+    std::uint64_t epoll_ctl_calls_ = 0;
     struct stop_flag;
     std::unique_ptr<stop_flag> stop_;
 };

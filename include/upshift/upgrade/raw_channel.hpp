@@ -63,7 +63,7 @@ public:
 private:
     raw_channel(upgraded u, callbacks cb, raw_channel_options opt);
     ~raw_channel() override = default;
-    void start();
+    void start(bool registered);  ///< registered: upgraded::registered
     void deliver(std::string_view data);
     void on_readable();
     void flush();

@@ -19,7 +19,7 @@ struct request_info {
 };
 
 struct upgraded {
-    /// The connected transport, now the protocol's. Non-blocking; registered with no loop.
+    /// The connected transport, now the protocol's. Non-blocking; no handler gets its events.
     std::unique_ptr<net::stream> stream;
     /// Bytes received after the request (and its body), not yet consumed, in
     /// order: a client may send its first frame in the same write as the
@@ -30,6 +30,10 @@ struct upgraded {
     std::string remote;     ///< peer address "ip:port"
     net::loop* loop = nullptr;  ///< the loop the stream must be used on
     bool secure = false;        ///< the stream is TLS (HTTPS listener or RFC 2817 upgrade)
+    /// The stream's fd is still in `loop`'s epoll set (a hand-off on that loop, loop::detach()):
+    /// register it with loop->take_over(), which makes no system call when the interest is the
+    /// one the fd had. Only for this stream, and only while it stays open.
+    bool registered = false;
 };
 
 } // namespace upshift::upgrade

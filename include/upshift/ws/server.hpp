@@ -256,7 +256,8 @@ private:
     // Sessions live in a pool of their own, outside malloc's heap (src/ws/session_memory.hpp).
     static void* operator new(std::size_t size);
     static void operator delete(void* p) noexcept;
-    void start(std::string leftover, upgrade::request_info& request);
+    /// `registered`: upgrade::upgraded::registered, the fd is still in the loop's set.
+    void start(std::string leftover, upgrade::request_info& request, bool registered);
     void on_readable();
     /// Parses `input` (mutable: unmasked in place), acts on it; returns the bytes used.
     std::size_t process(std::span<char> input);

@@ -78,7 +78,8 @@ private:
     session(std::shared_ptr<config const> cfg, upgrade::upgraded& u);
     ~session() override;
     bool init(); // false: nghttp2 could not be set up, the session is closed
-    void register_with_loop();
+    /// `registered`: upgrade::upgraded::registered, the fd is still in the loop's set.
+    void register_with_loop(bool registered);
     void feed(std::string_view bytes);
     void on_readable();
     bool produce_output(); // nghttp2's frames -> the socket (what does not fit: out_)

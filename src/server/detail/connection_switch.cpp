@@ -98,9 +98,11 @@ void connection::give_away(upgrade::upgraded u, unique_function<void(upgrade::up
     read_timer_.cancel();
     write_timer_.cancel();
     processing_timer_.cancel();
-    // The protocol's add() on this loop becomes one EPOLL_CTL_MOD (upgrade contract: it
-    // registers the stream with u.loop in `then`, which runs in this iteration).
+    // The protocol's take_over() on this loop costs no system call if it wants the events the
+    // connection had (upgrade contract: it registers the stream with u.loop in `then`, which
+    // runs in this iteration); an add() is one EPOLL_CTL_MOD.
     loop().detach(stream_->native_handle());
+    u.registered = true;
     u.stream = std::move(stream_);
     state_ = state::closed;
     on_abort_ = nullptr;

@@ -101,7 +101,8 @@ void tls_handshake::close_now() {
 void tls_handshake::finish(std::string early) {
     done_ = true;
     timer_.cancel();
-    // The next owner's add() on this loop becomes one EPOLL_CTL_MOD (loop::detach).
+    // The next owner's take_over() (HTTP/2) costs no system call, an add() (HTTP/1.1) one
+    // EPOLL_CTL_MOD (loop::detach).
     worker_.loop().detach(stream_->native_handle());
     auto const& hook = worker_.opts().h2_over_tls;
     bool const h2 = hook && stream_->alpn() == "h2";
@@ -117,6 +118,7 @@ void tls_handshake::finish(std::string early) {
         u.remote = std::move(remote_);
         u.loop = &worker_.loop();
         u.secure = true;
+        u.registered = true;
         hook(std::move(u));
         return;
     }
