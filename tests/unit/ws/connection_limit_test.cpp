@@ -37,6 +37,22 @@ protected:
         return v;
     }
 
+    /// A new connection upgraded to a WebSocket session.
+    raw_client open_session() {
+        auto c = connect();
+        EXPECT_TRUE(ws_handshake(c, "/ws"));
+        return c;
+    }
+
+    /// Closes `c`'s session with 1000 and waits until the server has closed the connection.
+    ::testing::AssertionResult close_normally(raw_client& c) {
+        if (!c.send_all(ws::test::frame(ws::opcode::close, close_body(1000))))
+            return ::testing::AssertionFailure() << "cannot send the Close";
+        if (!events.wait_for("close:1000")) return ::testing::AssertionFailure() << "no on_close(1000)";
+        if (!c.wait_closed(5s)) return ::testing::AssertionFailure() << "the server kept the connection";
+        return ::testing::AssertionSuccess();
+    }
+
     /// True when `c` gets its message echoed: the session is alive.
     static bool echoes(raw_client& c) {
         if (!c.send_all(ws::test::frame(ws::opcode::text, "ping?"))) return false;
@@ -47,10 +63,8 @@ protected:
 
 TEST_F(WsConnectionLimitTest, UpgradedSessionsCountAgainstMaxConnections) {
     ASSERT_TRUE(start_ws(2));
-    auto a = connect();
-    ASSERT_TRUE(ws_handshake(a, "/ws"));
-    auto b = connect();
-    ASSERT_TRUE(ws_handshake(b, "/ws"));
+    auto a = open_session();
+    auto b = open_session();
     // Two sessions are open and no HTTP/1.1 connection is: a third connection is over the limit.
     auto over = connect();
     EXPECT_TRUE(over.wait_closed(5s)) << "a connection beyond max_connections was kept";
@@ -59,9 +73,7 @@ TEST_F(WsConnectionLimitTest, UpgradedSessionsCountAgainstMaxConnections) {
     EXPECT_TRUE(echoes(b));
 
     // Once one session has closed, its place is free again.
-    ASSERT_TRUE(a.send_all(ws::test::frame(ws::opcode::close, close_body(1000))));
-    ASSERT_TRUE(events.wait_for("close:1000"));
-    ASSERT_TRUE(a.wait_closed(5s));
+    ASSERT_TRUE(close_normally(a));
     auto again = connect();
     ASSERT_TRUE(again.send_all(request("GET", "/")));
     auto r = again.read_response();
@@ -73,10 +85,8 @@ TEST_F(WsConnectionLimitTest, UpgradedSessionsCountAgainstMaxConnections) {
 // HTTP/1.1 connections, and a session that closed is no longer counted.
 TEST_F(WsConnectionLimitTest, ConnectionCountIncludesUpgradedSessions) {
     ASSERT_TRUE(start_ws(100));
-    auto a = connect();
-    ASSERT_TRUE(ws_handshake(a, "/ws"));
-    auto b = connect();
-    ASSERT_TRUE(ws_handshake(b, "/ws"));
+    auto a = open_session();
+    auto b = open_session();
     EXPECT_EQ(wait_count(2), 2u);
 
     auto plain = connect();
@@ -84,9 +94,7 @@ TEST_F(WsConnectionLimitTest, ConnectionCountIncludesUpgradedSessions) {
     ASSERT_TRUE(plain.read_response()) << plain.error();
     EXPECT_EQ(wait_count(3), 3u) << "two sessions and one kept-alive HTTP/1.1 connection";
 
-    ASSERT_TRUE(a.send_all(ws::test::frame(ws::opcode::close, close_body(1000))));
-    ASSERT_TRUE(events.wait_for("close:1000"));
-    ASSERT_TRUE(a.wait_closed(5s));
+    ASSERT_TRUE(close_normally(a));
     EXPECT_EQ(wait_count(2), 2u);
 }
 
