@@ -362,7 +362,8 @@ void session::close() {
     idle_.cancel();
     if (registered_) {
         loop_->unwatch_shutdown(this);
-        loop_->remove(stream_->native_handle());
+        // Closed right below, which takes it out of the epoll set: no EPOLL_CTL_DEL.
+        loop_->forget_before_close(stream_->native_handle());
     }
     stream_->close();
     out_.clear();

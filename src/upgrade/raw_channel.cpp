@@ -152,7 +152,8 @@ void raw_channel::finish(std::error_code ec) {
     closed_ = true;
     idle_.cancel();
     loop_->unwatch_shutdown(this);
-    loop_->remove(stream_->native_handle());
+    // Closed right below, which takes it out of the epoll set: no EPOLL_CTL_DEL.
+    loop_->forget_before_close(stream_->native_handle());
     stream_->close();
     auto on_close = std::move(cb_.on_close);
     cb_ = {};

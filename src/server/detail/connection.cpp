@@ -39,9 +39,10 @@ connection::~connection() = default;
 options const& connection::opts() const noexcept { return worker_.opts(); }
 net::loop& connection::loop() noexcept { return worker_.loop(); }
 
-void connection::start() {
+void connection::start(bool registered) {
     interest_ = net::loop::readable;
-    loop().add(stream_->native_handle(), this, interest_);
+    if (registered) loop().take_over(stream_->native_handle(), this, interest_);
+    else loop().add(stream_->native_handle(), this, interest_);
     // A connection that never sends a request is closed after the header timeout.
     arm_read_timer(opts().header_timeout, false);
 }

@@ -44,7 +44,9 @@ public:
     connection(worker& w, std::unique_ptr<net::stream> s, std::string remote, bool secure);
     ~connection() override;
 
-    void start();
+    /// Registers with the loop and arms the header timeout. `registered`: the fd is still in the
+    /// loop's set from a hand-off (loop::take_over).
+    void start(bool registered);
     /// Graceful shutdown: close now if idle, else after the current response.
     void shutdown_gracefully();
     /// Closes at once (aborting any exchange).

@@ -101,8 +101,8 @@ void tls_handshake::close_now() {
 void tls_handshake::finish(std::string early) {
     done_ = true;
     timer_.cancel();
-    // The next owner's take_over() (HTTP/2) costs no system call, an add() (HTTP/1.1) one
-    // EPOLL_CTL_MOD (loop::detach).
+    // The next owner (HTTP/2 or HTTP/1.1) takes the fd over without a system call (loop::detach,
+    // loop::take_over).
     worker_.loop().detach(stream_->native_handle());
     auto const& hook = worker_.opts().h2_over_tls;
     bool const h2 = hook && stream_->alpn() == "h2";
@@ -124,7 +124,7 @@ void tls_handshake::finish(std::string early) {
     }
     bool const replay = !early.empty();
     if (replay) s = std::make_unique<replay_stream>(std::move(early), std::move(s));
-    auto* c = worker_.accept_connection(std::move(s), std::move(remote_), true);
+    auto* c = worker_.accept_connection(std::move(s), std::move(remote_), true, true);
     // The first bytes are here already: no readiness would announce them.
     if (c && replay) c->on_io(net::loop::readable);
 }

@@ -67,7 +67,8 @@ void worker::release(tls_handshake* h) noexcept {
     loop_.defer([h] { delete h; });
 }
 
-connection* worker::accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure) {
+connection* worker::accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure,
+                                      bool registered) {
     if (full() || shutting_down_) return nullptr;  // the socket closes here
     auto* c = new connection(*this, std::move(s), std::move(remote), secure);
     c->next = head_;
@@ -75,7 +76,7 @@ connection* worker::accept_connection(std::unique_ptr<net::stream> s, std::strin
     head_ = c;
     ++count_;
     total_.fetch_add(1, std::memory_order_relaxed);
-    c->start();
+    c->start(registered);
     return c;
 }
 

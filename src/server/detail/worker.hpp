@@ -49,8 +49,10 @@ public:
     void release(tls_handshake* h) noexcept;
 
     /// Starts an HTTP/1.1 connection on `s`; null when over max_connections or stopping
-    /// (the stream is closed then). `secure`: `s` is TLS.
-    connection* accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure);
+    /// (the stream is closed then). `secure`: `s` is TLS. `registered`: `s`'s fd was detach()ed
+    /// from this loop and stayed open since (a TLS handshake handing on), so it is taken over.
+    connection* accept_connection(std::unique_ptr<net::stream> s, std::string remote, bool secure,
+                                  bool registered = false);
 
 private:
     void accept_tls(std::unique_ptr<tls::stream> s, std::string remote);
