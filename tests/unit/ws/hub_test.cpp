@@ -198,12 +198,19 @@ TEST_F(WsHubTest, PublishWhileSessionsComeAndGo) {
     ASSERT_TRUE(start_hub(2));
     auto stay = connect_on(0);
     std::atomic<bool> done{false};
+    std::atomic<int> published{0};
     std::vector<std::thread> publishers;
     for (int t = 0; t < 2; ++t)
-        publishers.emplace_back([h = hub_, &done] {
+        publishers.emplace_back([h = hub_, &done, &published] {
             // Bounded, so that the subscriber that never reads stays far below max_buffered.
-            for (int i = 0; i < 5000 && !done.load(); ++i) h.publish("room", "noise");
+            for (int i = 0; i < 5000 && !done.load(); ++i) {
+                h.publish("room", "noise");
+                published.fetch_add(1);
+            }
         });
+    // The sessions come and go while publishing is under way: on a loaded machine the threads
+    // may otherwise start only after the last session went, and publish nothing at all.
+    while (published.load() == 0) std::this_thread::yield();
     for (int i = 0; i < 20; ++i) {
         std::string name;
         auto c = connect_on(static_cast<std::size_t>(i % 2), &name);
