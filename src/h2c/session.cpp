@@ -124,8 +124,7 @@ bool session::init() {
 void session::register_with_loop(bool registered) {
     interest_ = net::loop::readable;
     registered_ = true;
-    if (registered) loop_->take_over(stream_->native_handle(), this, interest_);
-    else loop_->add(stream_->native_handle(), this, interest_);
+    loop_->take_over(stream_->native_handle(), this, interest_, registered);
     loop_->watch_shutdown(this);
     idle_.start(cfg_->opts.idle_timeout, [this] { on_idle(); });
 }

@@ -142,8 +142,8 @@ void loop::add(int fd, io_handler* h, std::uint32_t events) {
     s.events = events;
 }
 
-void loop::take_over(int fd, io_handler* h, std::uint32_t events) {
-    auto const d = std::find(detached_.begin(), detached_.end(), fd);
+void loop::take_over(int fd, io_handler* h, std::uint32_t events, bool registered) {
+    auto const d = registered ? std::find(detached_.begin(), detached_.end(), fd) : detached_.end();
     auto& s = slot(fd);
     if (d == detached_.end() || s.events != events) {
         add(fd, h, events);

@@ -24,8 +24,7 @@ raw_channel::raw_channel(upgraded u, callbacks cb, raw_channel_options opt)
 
 void raw_channel::start(bool registered) {
     interest_ = net::loop::readable;
-    if (registered) loop_->take_over(stream_->native_handle(), this, interest_);
-    else loop_->add(stream_->native_handle(), this, interest_);
+    loop_->take_over(stream_->native_handle(), this, interest_, registered);
     loop_->watch_shutdown(this);
     idle_.start(opt_.idle_timeout, [this] { finish(std::make_error_code(std::errc::timed_out)); });
     if (!leftover_.empty()) {

@@ -201,8 +201,7 @@ void session::close_transport() noexcept {
 
 void session::start(std::string leftover, upgrade::request_info& request, bool registered) {
     reading_ = true;
-    if (registered) loop_->take_over(native_handle(), this, net::loop::readable);
-    else loop_->add(native_handle(), this, net::loop::readable);
+    loop_->take_over(native_handle(), this, net::loop::readable, registered);
     loop_->watch_shutdown(this);
     if (opt().trim_heap_after_bursts) detail::session_opened(*loop_);
     last_active_ms_ = ms_of(loop_->now());

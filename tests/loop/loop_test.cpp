@@ -304,7 +304,7 @@ std::uint64_t hand_off(bool take_over) {
         l.detach(p.r.get());
         l.defer([&] {
             calls_before = l.epoll_ctl_calls();
-            if (take_over) l.take_over(p.r.get(), &after, net::loop::readable);
+            if (take_over) l.take_over(p.r.get(), &after, net::loop::readable, true);
             else l.add(p.r.get(), &after, net::loop::readable);
             calls_after = l.epoll_ctl_calls();
         });
@@ -344,7 +344,7 @@ TEST(Loop, ADetachedFdNobodyAddsIsDroppedBeforeTheNextWait) {
     l.run_once(0ms);
     EXPECT_EQ(h.calls, 1);
     auto const calls = l.epoll_ctl_calls();
-    l.take_over(p.r.get(), &later, net::loop::readable);
+    l.take_over(p.r.get(), &later, net::loop::readable, true);
     EXPECT_EQ(l.epoll_ctl_calls(), calls + 1);
     l.run_once(1000ms);
     EXPECT_EQ(later.calls, 1);
@@ -379,7 +379,7 @@ TEST(Loop, TakeOverWithAnotherInterestIsOneModify) {
     l.add(p.w.get(), &before, net::loop::readable);  // a pipe's write end is never readable
     l.detach(p.w.get());
     auto const calls = l.epoll_ctl_calls();
-    l.take_over(p.w.get(), &after, net::loop::writable);
+    l.take_over(p.w.get(), &after, net::loop::writable, true);
     EXPECT_EQ(l.epoll_ctl_calls(), calls + 1);
     l.run_once(1000ms);
     EXPECT_EQ(before.calls, 0);

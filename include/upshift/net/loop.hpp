@@ -104,12 +104,13 @@ public:
     /// is one EPOLL_CTL_MOD instead of a DEL and an ADD. If neither comes before the next poll, it
     /// is removed then.
     void detach(int fd);
-    /// add() for the next owner of a detach()ed fd, which it holds open since (the stream of an
-    /// upgrade::upgraded with `registered` set): if the fd is still in the set with the same
-    /// events, only the handler changes. For any other fd it is add(). Calling it for an fd that
-    /// was closed after detach() and whose number came back is a bug (its new file would never be
-    /// watched): that is why it is not add()'s default.
-    void take_over(int fd, io_handler* h, std::uint32_t events);
+    /// add() for the receiver of a hand-off. `registered`: the caller holds the stream that was
+    /// detach()ed from this loop, open since (upgrade::upgraded::registered); if the fd is still
+    /// in the set with the same events, only the handler changes. Otherwise, or when
+    /// `registered` is false, it is add(). Only the holder of the stream can vouch that the fd is
+    /// the same open file (a number closed after detach() and reused must be added): that is why
+    /// the caller says so and add() does not assume it.
+    void take_over(int fd, io_handler* h, std::uint32_t events, bool registered);
     /// epoll_ctl system calls made so far (for tests and benchmarks).
     std::uint64_t epoll_ctl_calls() const noexcept { return epoll_ctl_calls_; }
 

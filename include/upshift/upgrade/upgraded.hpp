@@ -31,8 +31,8 @@ struct upgraded {
     net::loop* loop = nullptr;  ///< the loop the stream must be used on
     bool secure = false;        ///< the stream is TLS (HTTPS listener or RFC 2817 upgrade)
     /// The stream's fd is still in `loop`'s epoll set (a hand-off on that loop, loop::detach()):
-    /// register it with loop->take_over(), which makes no system call when the interest is the
-    /// one the fd had. Only for this stream, and only while it stays open.
+    /// register it with loop->take_over(fd, handler, events, registered), which makes no system
+    /// call when the interest is the one the fd had. Only for this stream, while it stays open.
     bool registered = false;
 };
 

@@ -41,8 +41,7 @@ net::loop& connection::loop() noexcept { return worker_.loop(); }
 
 void connection::start(bool registered) {
     interest_ = net::loop::readable;
-    if (registered) loop().take_over(stream_->native_handle(), this, interest_);
-    else loop().add(stream_->native_handle(), this, interest_);
+    loop().take_over(stream_->native_handle(), this, interest_, registered);
     // A connection that never sends a request is closed after the header timeout.
     arm_read_timer(opts().header_timeout, false);
 }
